@@ -37,7 +37,6 @@ void weft__ctx_jump(struct weft__ctx *from, struct weft__ctx *to)
 
 #else
 
-void weft__ctx_switch(void **from_sp, void *to_sp);
 void weft__ctx_trampoline(void);
 
 void weft__ctx_make(struct weft__ctx *ctx, void *lo, size_t size, weft__ctx_entry entry, void *arg)
@@ -65,11 +64,6 @@ void weft__ctx_make(struct weft__ctx *ctx, void *lo, size_t size, weft__ctx_entr
     frame[11] = (uint64_t)(uintptr_t)weft__ctx_trampoline; /* x30 */
     ctx->sp = frame;
 #endif
-}
-
-void weft__ctx_jump(struct weft__ctx *from, struct weft__ctx *to)
-{
-    weft__ctx_switch(&from->sp, to->sp);
 }
 
 #endif

@@ -35,6 +35,14 @@ typedef void (*weft__ctx_entry)(void *arg);
 void weft__ctx_make(struct weft__ctx *ctx, void *lo, size_t size, weft__ctx_entry entry, void *arg);
 
 /* Save the current context in from and continue in to. */
+#ifdef WEFT_CTX_UCONTEXT
 void weft__ctx_jump(struct weft__ctx *from, struct weft__ctx *to);
+#else
+void weft__ctx_switch(void **from_sp, void *to_sp);
+static inline void weft__ctx_jump(struct weft__ctx *from, struct weft__ctx *to)
+{
+    weft__ctx_switch(&from->sp, to->sp);
+}
+#endif
 
 #endif

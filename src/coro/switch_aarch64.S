@@ -40,7 +40,9 @@ weft__ctx_switch:
     ldp d12, d13, [sp, #128]
     ldp d14, d15, [sp, #144]
     add sp, sp, #176
-    ret
+    /* br rather than ret: the return address belongs to the other context,
+     * so ret would always miss the return-stack predictor. */
+    br x30
     .size weft__ctx_switch, .-weft__ctx_switch
 
     .globl weft__ctx_trampoline

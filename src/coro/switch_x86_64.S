@@ -39,7 +39,10 @@ weft__ctx_switch:
     popq %r12
     popq %rbx
     popq %rbp
-    ret
+    /* pop + jmp rather than ret: the return address belongs to the other
+     * context, so ret would always miss the return-stack predictor. */
+    popq %rcx
+    jmpq *%rcx
     .cfi_endproc
     .size weft__ctx_switch, .-weft__ctx_switch
 
