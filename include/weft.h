@@ -9,5 +9,8 @@
 #include "weft/loop.h"
 #include "weft/coro.h"
 #include "weft/url.h"
+#include "weft/form.h"
+#include "weft/multipart.h"
+#include "weft/cookie.h"
 
 #endif

@@ -370,7 +370,7 @@ static int build(const raw *r, size_t max, weft_url **out)
         u->explicit_port = -1; /* "http://h:80/" is "http://h/" */
     if (u->port < 0)
         u->port = def;
-    char portstr[8] = "";
+    char portstr[16] = "";
     if (u->explicit_port > 0)
         snprintf(portstr, sizeof portstr, ":%d", u->explicit_port);
     size_t portlen = strlen(portstr);
@@ -543,7 +543,7 @@ int weft_url_resolve_opt(const weft_url *base, const char *ref, size_t len,
     /* RFC 3986 5.2.2, with T's spans pointing into R, the base, or merged. */
     raw T = { .has_scheme = true, .scheme = { base->scheme, strlen(base->scheme) } };
     weft__sb merged = { 0 };
-    char portbuf[8];
+    char portbuf[16];
     if (R.has_auth) {
         T.has_auth = true;
         T.user = R.user;
