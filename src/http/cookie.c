@@ -104,7 +104,10 @@ int weft_cookie_parse(const char *s, size_t len, time_t now, const weft_cookie_l
     size_t nlen = (size_t)(eq - s), vlen = pair_len - nlen - 1;
     trim(&name, &nlen);
     trim(&value, &vlen);
-    if (nlen == 0 || nlen + vlen > max_size || has_ctl(name, nlen) || has_ctl(value, vlen))
+    /* A tab is legal inside a value but not in a name: names are tokens
+     * (4.1.1), and a tab there could not be written to a cookie file. */
+    if (nlen == 0 || nlen + vlen > max_size || has_ctl(name, nlen) || has_ctl(value, vlen) ||
+        memchr(name, '\t', nlen))
         return WEFT_ECOOKIE;
 
     /* Attributes: the last of each kind wins, so remember spans and decide after. */
@@ -154,7 +157,7 @@ int weft_cookie_parse(const char *s, size_t len, time_t now, const weft_cookie_l
         } else if (weft__ieq(an, ann, "path")) {
             /* Not starting with '/' means "use the default path" (5.2.4);
              * controls would corrupt a cookie file, so the same for them. */
-            if (avn == 0 || av[0] != '/' || has_ctl(av, avn)) {
+            if (avn == 0 || av[0] != '/' || has_ctl(av, avn) || memchr(av, '\t', avn)) {
                 path = NULL;
                 path_n = 0;
             } else {

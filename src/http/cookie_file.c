@@ -77,6 +77,16 @@ static weft_cookie *parse_line(const char *l, size_t n, time_t now, int *err)
     }
     char dom[WEFT__HOST_MAX + 1];
     int kind;
+    char v6[WEFT__HOST_MAX + 3];
+    if (dn && dn < WEFT__HOST_MAX && memchr(d, ':', dn)) {
+        /* an IPv6 host, written bare as hostname() gives it: bracket it
+         * for the host parser, which strips the brackets again below */
+        v6[0] = '[';
+        memcpy(v6 + 1, d, dn);
+        v6[dn + 1] = ']';
+        d = v6;
+        dn += 2;
+    }
     if (dn == 0 || weft__host_canon(d, dn, dom, &kind) < 0)
         return NULL;
     if (kind == WEFT__HOST_IPV6) { /* stored as the bare address, like hostname() */

@@ -84,6 +84,7 @@ static void parse_pair_rules(void **state)
     assert_int_equal(cerr("; a=b"), WEFT_ECOOKIE);
     assert_int_equal(cerr("a=b\r\nSet-Cookie: evil=1"), WEFT_ECOOKIE);
     assert_int_equal(cerr("a\x01=b"), WEFT_ECOOKIE);
+    assert_int_equal(cerr("a\tb=c"), WEFT_ECOOKIE); /* tab in a name */
     assert_int_equal(cerr("a=b\x7f"), WEFT_ECOOKIE);
     weft_cookie *z = NULL;
     assert_int_equal(weft_cookie_parse("a=b\0c", 5, NOW, NULL, &z), WEFT_ECOOKIE);

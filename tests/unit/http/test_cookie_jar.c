@@ -112,6 +112,15 @@ static void public_suffix_approx(void **state)
     assert_string_equal(hdr(j, "http://192.168.0.1/", NOW), "c=3");
     assert_int_equal(set(j, "http://[::1]/", "d=4", NOW), 0);
     assert_string_equal(hdr(j, "http://[::1]:8080/", NOW), "d=4");
+    /* IPv6 hosts survive a cookie file round-trip (written bare, like curl) */
+    char *s;
+    assert_true(weft_cookie_jar_dump(j, NOW, &s) > 0);
+    assert_non_null(strstr(s, "\n::1\tFALSE\t/\tFALSE\t0\td\t4\n"));
+    weft_cookie_jar *k = J();
+    assert_int_equal(weft_cookie_jar_load_mem(k, s, strlen(s), NOW), 3);
+    assert_string_equal(hdr(k, "http://[::1]/", NOW), "d=4");
+    weft_cookie_jar_free(k);
+    free(s);
     /* documented limitation: multi-label suffixes are not known */
     assert_int_equal(set(j, "http://a.co.uk/", "e=5; Domain=co.uk", NOW), 0);
     weft_cookie_jar_free(j);
@@ -129,6 +138,9 @@ static void path_matching(void **state)
     assert_string_equal(hdr(j, "http://h/docs/", NOW), "slash=1; docs=1; root=1");
     assert_string_equal(hdr(j, "http://h/docs/web/x?q=/docs", NOW), "slash=1; docs=1; root=1");
     assert_string_equal(hdr(j, "http://h/docsets", NOW), "root=1");
+    /* a Path with a tab is ignored (default path), so files stay parseable */
+    assert_int_equal(set(j, "http://h/t/x", "tab=1; Path=/a\tb", NOW), 0);
+    assert_string_equal(weft_cookie_path(weft_cookie_jar_at(j, 3)), "/t");
     assert_string_equal(hdr(j, "http://h/Docs", NOW), "root=1"); /* case-sensitive */
     weft_cookie_jar_free(j);
 }
