@@ -60,8 +60,12 @@ static bool scheme_special(const char *s, size_t n)
 
 /* ---------------------------------------------------------------- 1. clean */
 
-/* Returns a heap copy of the cleaned input in *out (length *outn). */
-static int clean(const char *s, size_t n, size_t max, char **out, size_t *outn)
+/* Size of the on-stack copy that spares typical URLs a malloc. */
+#define CLEAN_STACK 1024
+
+/* Stores the cleaned copy of the input in *out (length *outn): in stack
+ * (CLEAN_STACK bytes) when it fits, else on the heap (free when != stack). */
+static int clean(const char *s, size_t n, size_t max, char *stack, char **out, size_t *outn)
 {
     if (n > max)
         return WEFT_EURL_TOO_LONG;
@@ -71,7 +75,7 @@ static int clean(const char *s, size_t n, size_t max, char **out, size_t *outn)
     }
     while (n && (unsigned char)s[n - 1] <= 0x20)
         n--;
-    char *b = malloc(n + 1);
+    char *b = n < CLEAN_STACK ? stack : malloc(n + 1);
     if (!b)
         return -ENOMEM;
     size_t o = 0;
@@ -193,6 +197,10 @@ static void norm_put(weft__sb *sb, span s, const char *also)
     char *o = sb->p + sb->len;
     for (size_t i = 0; i < s.n; i++) {
         unsigned char c = (unsigned char)s.p[i];
+        if (weft__cclass[c] & WEFT__C_UNRESERVED) { /* the common case */
+            *o++ = (char)c;
+            continue;
+        }
         if (c == '%') {
             int hi = i + 2 < s.n ? weft__hexval((unsigned char)s.p[i + 1]) : -1;
             int lo = hi >= 0 ? weft__hexval((unsigned char)s.p[i + 2]) : -1;
@@ -302,6 +310,22 @@ static int parse_port(span s, int *port)
     return 0;
 }
 
+/* ":" and the decimal port (1..65535) into b; returns the length. */
+static size_t fmt_port(char *b, int port)
+{
+    char d[8];
+    size_t n = 0, o = 0;
+    do {
+        d[n++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port);
+    b[o++] = ':';
+    while (n)
+        b[o++] = d[--n];
+    b[o] = '\0';
+    return o;
+}
+
 static int build(const raw *r, size_t max, weft_url **out)
 {
     weft__sb sb = { 0 };
@@ -312,6 +336,10 @@ static int build(const raw *r, size_t max, weft_url **out)
     char hostbuf[WEFT__HOST_MAX + 1] = "";
     int hostlen = 0, kind = WEFT__HOST_NAME;
 
+    /* One allocation for everything: each piece at most triples when
+     * encoded, and href, target, Host and origin repeat them. */
+    weft__sb_reserve(&sb, 3 * (r->scheme.n + r->user.n + r->pass.n + r->path.n + r->query.n +
+                                r->frag.n) * 2 + 4 * WEFT__HOST_MAX / 2 + 64);
     u->special = scheme_special(r->scheme.p, r->scheme.n);
     u->has_host = r->has_auth;
     u->explicit_port = -1;
@@ -370,10 +398,10 @@ static int build(const raw *r, size_t max, weft_url **out)
         u->explicit_port = -1; /* "http://h:80/" is "http://h/" */
     if (u->port < 0)
         u->port = def;
-    char portstr[16] = "";
+    char portstr[16];
+    size_t portlen = 0;
     if (u->explicit_port > 0)
-        snprintf(portstr, sizeof portstr, ":%d", u->explicit_port);
-    size_t portlen = strlen(portstr);
+        portlen = fmt_port(portstr, u->explicit_port);
 
     /* href */
     size_t o_href = mark(&sb);
@@ -439,7 +467,11 @@ static int build(const raw *r, size_t max, weft_url **out)
     if (sb.err)
         goto nomem;
 
-    u->mem = weft__sb_take(&sb, NULL);
+    size_t used;
+    u->mem = weft__sb_take(&sb, &used);
+    char *fit = realloc(u->mem, used + 1); /* give back the generous reserve */
+    if (fit)
+        u->mem = fit;
     const char *m = u->mem;
     u->href = m + o_href;
     u->href_len = href_len;
@@ -466,6 +498,13 @@ fail:
 
 /* ---------------------------------------------------------------- public */
 
+static void release(char *b, const char *stack)
+{
+    if (b != stack)
+        free(b);
+}
+
+
 static size_t opt_max(const weft_url_options *opt)
 {
     return opt && opt->max_length ? opt->max_length : WEFT_URL_MAX_LENGTH;
@@ -476,13 +515,14 @@ int weft_url_parse_opt(const char *s, size_t len, const weft_url_options *opt,
 {
     char *b;
     size_t n;
-    int rc = clean(s, len, opt_max(opt), &b, &n);
+    char stack[CLEAN_STACK];
+    int rc = clean(s, len, opt_max(opt), stack, &b, &n);
     if (rc)
         return rc;
     raw r = { 0 };
     size_t sl = scan_scheme(b, n);
     if (sl == 0) {
-        free(b);
+        release(b, stack);
         return WEFT_EURL_SCHEME;
     }
     r.has_scheme = true;
@@ -493,7 +533,7 @@ int weft_url_parse_opt(const char *s, size_t len, const weft_url_options *opt,
     rc = split_rest(b + sl + 1, n - sl - 1, special, &r);
     if (rc == 0)
         rc = build(&r, opt_max(opt), out);
-    free(b);
+    release(b, stack);
     return rc;
 }
 
@@ -507,7 +547,8 @@ int weft_url_resolve_opt(const weft_url *base, const char *ref, size_t len,
 {
     char *b;
     size_t n;
-    int rc = clean(ref, len, opt_max(opt), &b, &n);
+    char stack[CLEAN_STACK];
+    int rc = clean(ref, len, opt_max(opt), stack, &b, &n);
     if (rc)
         return rc;
     size_t sl = scan_scheme(b, n);
@@ -524,7 +565,7 @@ int weft_url_resolve_opt(const weft_url *base, const char *ref, size_t len,
             rc = split_rest(b + sl + 1, n - sl - 1, special, &r);
             if (rc == 0)
                 rc = build(&r, opt_max(opt), out);
-            free(b);
+            release(b, stack);
             return rc;
         }
         /* "http:g" against an http base: relative, as browsers read it */
@@ -537,7 +578,7 @@ int weft_url_resolve_opt(const weft_url *base, const char *ref, size_t len,
     raw R = { 0 };
     rc = split_rest(rest, rn, false, &R);
     if (rc) {
-        free(b);
+        release(b, stack);
         return rc;
     }
     /* RFC 3986 5.2.2, with T's spans pointing into R, the base, or merged. */
@@ -578,7 +619,7 @@ int weft_url_resolve_opt(const weft_url *base, const char *ref, size_t len,
                     weft__sb_put(&merged, bp, (size_t)(slash - bp) + 1);
                 weft__sb_put(&merged, R.path.p, R.path.n);
                 if (merged.err) {
-                    free(b);
+                    release(b, stack);
                     return -ENOMEM;
                 }
                 T.path = (span){ merged.p, merged.len };
@@ -603,7 +644,7 @@ int weft_url_resolve_opt(const weft_url *base, const char *ref, size_t len,
     T.has_frag = R.has_frag;
     rc = build(&T, opt_max(opt), out);
     weft__sb_free(&merged);
-    free(b);
+    release(b, stack);
     return rc;
 }
 
