@@ -25,7 +25,7 @@ static const char *const URLS[] = {
     "http://localhost:8080/health",
     "https://user:secret@git.example.com:8443/org/repo.git/info/refs?service=git-upload-pack",
     "http://[2001:db8::1]:8080/metrics",
-    "https://b\xc3\xbc" "cher.example/katalog/seite?id=7",
+    ("https://b\xc3\xbc" "cher.example/katalog/seite?id=7"),
     "https://shop.example.co.uk/products/42/reviews?page=3&sort=desc&filter=verified",
     "http://10.0.0.1/a/b/../c/./d.html",
 };
