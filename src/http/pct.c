@@ -68,7 +68,7 @@ void weft__sb_put(weft__sb *sb, const void *s, size_t n)
     sb->p[sb->len] = '\0';
 }
 
-void weft__sb_putc(weft__sb *sb, char c)
+void weft__sb_putc_slow(weft__sb *sb, char c)
 {
     if (weft__sb_reserve(sb, 1))
         return;

@@ -23,7 +23,16 @@ typedef struct weft__sb {
 
 int weft__sb_reserve(weft__sb *sb, size_t extra);
 void weft__sb_put(weft__sb *sb, const void *s, size_t n);
-void weft__sb_putc(weft__sb *sb, char c);
+void weft__sb_putc_slow(weft__sb *sb, char c);
+static inline void weft__sb_putc(weft__sb *sb, char c)
+{
+    if (sb->len + 2 <= sb->cap) { /* room for c and the NUL */
+        sb->p[sb->len++] = c;
+        sb->p[sb->len] = '\0';
+        return;
+    }
+    weft__sb_putc_slow(sb, c);
+}
 void weft__sb_puts(weft__sb *sb, const char *s);
 /* Take ownership of the buffer (never NULL on success; "" when empty). */
 char *weft__sb_take(weft__sb *sb, size_t *len);
