@@ -8,5 +8,9 @@
 #include "weft/common.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
+#include "weft/url.h"
+#include "weft/form.h"
+#include "weft/multipart.h"
+#include "weft/cookie.h"
 
 #endif

@@ -65,6 +65,7 @@ enum weft_error {
     WEFT_EURL_SCHEME         = -4501, /* unsupported or missing scheme */
     WEFT_EURL_HOST           = -4502, /* invalid host (IDNA, IPv6 literal, ...) */
     WEFT_EURL_PORT           = -4503, /* invalid port */
+    WEFT_EURL_TOO_LONG       = -4504, /* URL longer than the configured limit */
     WEFT_ECOOKIE             = -4510, /* malformed or rejected cookie */
 
     WEFT_EWS_PROTOCOL        = -4600, /* WebSocket protocol violation */

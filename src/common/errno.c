@@ -41,6 +41,7 @@ const char *weft_strerror(int err)
     case WEFT_EURL_SCHEME: return "unsupported URL scheme";
     case WEFT_EURL_HOST: return "invalid URL host";
     case WEFT_EURL_PORT: return "invalid URL port";
+    case WEFT_EURL_TOO_LONG: return "URL too long";
     case WEFT_ECOOKIE: return "malformed or rejected cookie";
     case WEFT_EWS_PROTOCOL: return "WebSocket protocol error";
     case WEFT_EWS_TOO_BIG: return "WebSocket message too big";
