@@ -17,16 +17,6 @@
 
 #include "weft/cookie.h"
 
-/* The build instruments only this file for libFuzzer, not libweft, so
- * coverage would stop at the API. Compiling the code under test into this
- * file gives libFuzzer its edges; the linker then takes no copy from libweft. */
-#include "http/pct.c"
-#include "http/url_host.c"
-#include "http/url.c"
-#include "http/cookie.c"
-#include "http/cookie_date.c"
-#include "http/cookie_jar.c"
-#include "http/cookie_file.c"
 
 #define CHECK(c)                                                        \
     do {                                                                \

@@ -15,13 +15,6 @@
 #include "weft/form.h"
 #include "weft/url.h"
 
-/* The build instruments only this file for libFuzzer, not libweft, so
- * coverage would stop at the API. Compiling the code under test into this
- * file gives libFuzzer its edges; the linker then takes no copy from libweft. */
-#include "http/pct.c"
-#include "http/url_host.c"
-#include "http/url.c"
-#include "http/form.c"
 
 #define CHECK(c)                                                        \
     do {                                                                \
