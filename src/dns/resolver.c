@@ -758,8 +758,16 @@ static int lookup_begin(weft_resolver *r, const char *host, const char *service,
     /* 3. /etc/hosts, then RFC 6761 localhost. */
     struct files_result fr;
     fr.n = 0;
-    if (!(r->flags & WEFT_RESOLVER_NO_HOSTS_FILE))
-        hosts_lookup(r, key, family, &fr);
+    if (!(r->flags & WEFT_RESOLVER_NO_HOSTS_FILE)) {
+        /* Always AF_UNSPEC, then filter: c-ares 1.18 leaks the name when a
+         * hosts line matches but not the family asked for. */
+        hosts_lookup(r, key, AF_UNSPEC, &fr);
+        size_t k = 0;
+        for (size_t i = 0; i < fr.n; i++)
+            if (family == AF_UNSPEC || fr.addrs[i].family == family)
+                fr.addrs[k++] = fr.addrs[i];
+        fr.n = k;
+    }
     if (!fr.n && is_localhost(key)) {
         memset(fr.addrs, 0, 2 * sizeof fr.addrs[0]);
         if (family != AF_INET) {

@@ -221,6 +221,43 @@ static int hosts_body(struct env *e)
     assert_string_equal(buf, "::1");
     /* Never asked dnsmasq. */
     assert_int_equal(weft_dnsmasq_count(&e->dm, "localhost"), 0);
+
+    /* Any other name /etc/hosts has comes from there too (first address of
+     * the first such line; skipped if the file has none). */
+    char name[256] = "", addr[64] = "";
+    FILE *f = fopen("/etc/hosts", "r");
+    char line[512];
+    while (f && !name[0] && fgets(line, sizeof line, f)) {
+        char a[64], n[256];
+        struct in6_addr tmp;
+        if (line[0] == '#' || sscanf(line, "%63s %255s", a, n) != 2 || strstr(n, "localhost") ||
+            strchr(n, '#') || strchr(a, '%'))
+            continue;
+        if (inet_pton(AF_INET, a, &tmp) != 1 && inet_pton(AF_INET6, a, &tmp) != 1)
+            continue;
+        strcpy(name, n);
+        strcpy(addr, a);
+    }
+    if (f)
+        fclose(f);
+    if (name[0]) {
+        weft_addrinfo *ai;
+        assert_true(resolve(e, name, AF_UNSPEC, NULL, &ai) >= 1);
+        bool found = false;
+        for (weft_addrinfo *p = ai; p; p = p->next) {
+            weft_addrinfo_ntop(p, buf, sizeof buf);
+            struct in6_addr x, y;
+            int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+            if (p->family == fam && inet_pton(fam, buf, &x) == 1 && inet_pton(fam, addr, &y) == 1 &&
+                memcmp(&x, &y, fam == AF_INET ? 4 : 16) == 0)
+                found = true;
+        }
+        weft_addrinfo_free(ai);
+        assert_true(found);
+        /* Nothing but weft_dnsmasq_start's readiness probes reached dnsmasq. */
+        assert_int_equal(weft_dnsmasq_count(&e->dm, " from 127.0.0.1"),
+                         weft_dnsmasq_count(&e->dm, "probe.test from"));
+    }
     return 0;
 }
 
