@@ -844,8 +844,8 @@ int weft_resolver_getaddrinfo(weft_resolver *r, const char *host, const char *se
     weft_task *t = weft__current_task;
     if (!t)
         return -EPERM;
-    if (!r)
-        return -EINVAL;
+    if (!r || r->loop != weft__current_loop)
+        return -EINVAL; /* a resolver serves its own loop only */
     int err = weft__task_check(t);
     if (err)
         return err;
