@@ -171,8 +171,10 @@ int weft_resolver_getaddrinfo(weft_resolver *r, const char *host, const char *se
 /* Callback variant. cb(status, list, ud) runs once, on a later loop
  * iteration, never inside this call: status is the count (> 0) with a list
  * the callback owns (free it with weft_addrinfo_free), or an error with list
- * NULL. *req (may be NULL) can cancel it until cb has run. If this call
- * fails, cb never runs. */
+ * NULL. Every outcome of the look-up, bad names and hints included, comes
+ * through cb; the call itself fails (and cb never runs) only with -EINVAL
+ * (no resolver or cb) or -ENOMEM. *req (may be NULL) can cancel it until cb
+ * has run. */
 typedef void (*weft_dns_cb)(int status, weft_addrinfo *list, void *ud);
 int weft_resolver_getaddrinfo_cb(weft_resolver *r, const char *host, const char *service,
                                  const weft_dns_hints *hints, weft_dns_cb cb, void *ud,
