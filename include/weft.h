@@ -8,6 +8,7 @@
 #include "weft/common.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
+#include "weft/dns.h"
 #include "weft/url.h"
 #include "weft/form.h"
 #include "weft/multipart.h"

@@ -86,6 +86,16 @@ int weft_loop_close(weft_loop *loop)
         return -EINVAL;
     if (loop->running)
         return -EBUSY;
+    /* Users still active: keep the singletons they may be using. */
+    if (loop->nready || loop->tasks_alive || loop->jobs_pending)
+        return -EBUSY;
+    /* Release per-loop singletons (they may close fds and stop timers). */
+    while (loop->close_hooks) {
+        struct weft__close_hook *h = loop->close_hooks;
+        loop->close_hooks = h->next;
+        h->next = NULL;
+        h->fn(loop, h);
+    }
     if (loop->nready || loop->timers.len || loop->nio_open || loop->jobs_pending ||
         loop->tasks_alive || loop->refs || loop_has_pending_threadsafe(loop))
         return -EBUSY;
@@ -105,6 +115,32 @@ int weft_loop_close(weft_loop *loop)
         weft__current_loop = NULL;
     free(loop);
     return 0;
+}
+
+void weft__loop_add_close_hook(weft_loop *loop, struct weft__close_hook *hook)
+{
+    hook->next = loop->close_hooks;
+    loop->close_hooks = hook;
+}
+
+struct weft__close_hook *weft__loop_find_close_hook(weft_loop *loop,
+                                                    void (*fn)(weft_loop *, struct weft__close_hook *))
+{
+    for (struct weft__close_hook *h = loop->close_hooks; h; h = h->next)
+        if (h->fn == fn)
+            return h;
+    return NULL;
+}
+
+void weft__loop_remove_close_hook(weft_loop *loop, struct weft__close_hook *hook)
+{
+    for (struct weft__close_hook **p = &loop->close_hooks; *p; p = &(*p)->next) {
+        if (*p == hook) {
+            *p = hook->next;
+            hook->next = NULL;
+            return;
+        }
+    }
 }
 
 uint64_t weft_loop_now(const weft_loop *loop)

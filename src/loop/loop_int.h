@@ -53,6 +53,16 @@ struct weft__signal {
 
 struct weft__executor;
 
+/* A per-loop singleton made lazily by a layer above (the default DNS
+ * resolver): weft_loop_close() runs fn once, when no task, job or callback is
+ * left, before it checks for open watchers and timers, so that the singleton
+ * can release its fds, timers and memory. Embedded in the singleton; fn also
+ * identifies it (weft__loop_find_close_hook). */
+struct weft__close_hook {
+    struct weft__close_hook *next;
+    void (*fn)(weft_loop *loop, struct weft__close_hook *hook);
+};
+
 struct weft_loop {
     int epfd;
     int wakefd;          /* eventfd for call_soon_threadsafe and stop */
@@ -95,6 +105,8 @@ struct weft_loop {
     struct weft_task *tasks_head;
     /* Other layers may hold the loop alive (e.g. a pending DNS query). */
     size_t refs;
+    /* Per-loop singletons of upper layers, released by weft_loop_close(). */
+    struct weft__close_hook *close_hooks;
 };
 
 /* Queue an embedded call node (FIFO). The node must not already be queued. */
@@ -130,6 +142,13 @@ extern char weft__signal_tag;
 
 /* Monotonic clock, ns. */
 uint64_t weft__clock_ns(void);
+
+/* Register a close hook (not already registered), or find the one whose fn
+ * is fn (NULL if none). A hook that has run is no longer registered. */
+void weft__loop_add_close_hook(weft_loop *loop, struct weft__close_hook *hook);
+struct weft__close_hook *weft__loop_find_close_hook(weft_loop *loop,
+                                                    void (*fn)(weft_loop *, struct weft__close_hook *));
+void weft__loop_remove_close_hook(weft_loop *loop, struct weft__close_hook *hook);
 
 /* Keep the loop alive while an internal operation is in flight. */
 static inline void weft__loop_ref(weft_loop *loop) { loop->refs++; }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "weft.h"
+#include "loop/loop_int.h"
 #include "weft_test.h"
 
 static weft_loop *new_loop(void)
@@ -427,6 +428,41 @@ static void close_refuses_pending_work(void **state)
     assert_int_equal(weft_loop_close(loop), 0);
 }
 
+/* A per-loop singleton with a close hook: released by weft_loop_close() once
+ * users are gone, even though it still holds a timer. */
+struct singleton {
+    struct weft__close_hook hook;
+    struct weft__timer timer;
+    int released;
+};
+
+static void singleton_release(weft_loop *loop, struct weft__close_hook *h)
+{
+    struct singleton *s = (struct singleton *)h;
+    weft__timer_stop(loop, &s->timer);
+    s->released++;
+}
+
+static void close_hooks_release_singletons(void **state)
+{
+    weft_loop *loop = new_loop();
+    struct singleton s = {0};
+    int n = 0;
+    weft__timer_init(&s.timer, count_cb, &n);
+    weft__timer_start(loop, &s.timer, weft_loop_now(loop) + WEFT_SEC(60));
+    s.hook.fn = singleton_release;
+    weft__loop_add_close_hook(loop, &s.hook);
+    assert_ptr_equal(weft__loop_find_close_hook(loop, singleton_release), &s.hook);
+    /* A queued callback means a user is still active: the singleton stays. */
+    assert_int_equal(weft_loop_call_soon(loop, count_cb, &n), 0);
+    assert_int_equal(weft_loop_close(loop), -EBUSY);
+    assert_int_equal(s.released, 0);
+    assert_int_equal(weft_loop_run_once(loop, 0), 1);
+    assert_int_equal(weft_loop_close(loop), 0);
+    assert_int_equal(s.released, 1);
+    assert_int_equal(n, 1);
+}
+
 static void strerror_names_codes(void **state)
 {
     assert_string_equal(weft_strerror(-ECONNREFUSED), "Connection refused");
@@ -448,6 +484,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(stop_from_other_thread),
     cmocka_unit_test(signal_handler_runs_on_loop),
     cmocka_unit_test(close_refuses_pending_work),
+    cmocka_unit_test(close_hooks_release_singletons),
     cmocka_unit_test(strerror_names_codes),
 };
 
