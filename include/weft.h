@@ -8,5 +8,7 @@
 #include "weft/common.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
+#include "weft/net.h"
+#include "weft/stream.h"
 
 #endif
