@@ -17,6 +17,7 @@
 
 #include "weft/sock.h"
 #include "coro/coro_int.h"
+#include "net/sock_int.h"
 
 struct fdwait;
 
@@ -218,7 +219,7 @@ static ssize_t send_some(int fd, const void *buf, size_t n)
 {
     ssize_t r = send(fd, buf, clamp(n), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (r < 0 && errno == ENOTSOCK)
-        r = write(fd, buf, clamp(n));
+        r = weft__write_nosigpipe(fd, buf, clamp(n));
     return r;
 }
 
