@@ -11,5 +11,7 @@
 #include "weft/net.h"
 #include "weft/stream.h"
 #include "weft/sock.h"
+#include "weft/udp.h"
+#include "weft/process.h"
 
 #endif
