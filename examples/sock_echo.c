@@ -17,16 +17,6 @@
 
 #include "weft.h"
 
-/* ('127.0.0.1', 5000), as Python prints an address. */
-static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-    char ip[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-    snprintf(buf, size, "('%s', %d)", ip, ntohs(a->sin_port));
-    return buf;
-}
-
 static int handle_client(void *arg)
 {
     int conn = (int)(intptr_t)arg;
@@ -72,7 +62,8 @@ static int server(void *arg)
             break;
         }
         char who[64];
-        printf("Connected: %s\n", addr_str(&peer, who, sizeof who));
+        weft_addr_format_py((struct sockaddr *)&peer, who, sizeof who); /* ('127.0.0.1', 5000) */
+        printf("Connected: %s\n", who);
         fflush(stdout);
         weft_group_spawn(clients, handle_client, (void *)(intptr_t)conn);
     }

@@ -2,7 +2,7 @@
  * subprocess_sort.c - running programs (row 10 of EXAMPLES.md):
  *
  *   1. Popen(["sort"], stdin=PIPE, stdout=PIPE).communicate(input)
- *   2. create_subprocess_exec + wait, reading the child's output
+ *   2. create_subprocess_exec, reading its stdout as a stream, and wait
  *   3. several subprocesses at once, in a task group
  */
 #include <stdio.h>
@@ -62,7 +62,8 @@ static int amain(void *arg)
     printf("sorted: %s", out);
     free(out);
 
-    /* 2 */
+    /* 2: proc = await create_subprocess_exec(..., stdout=PIPE);
+     *    line = await proc.stdout.readline(); await proc.wait() */
     const char *argv[] = {"echo", "hello from a child", NULL};
     weft_process_options o = {.stdout_mode = WEFT_STDIO_PIPE};
     weft_process *p;
@@ -70,14 +71,12 @@ static int amain(void *arg)
     if (rc < 0)
         return fprintf(stderr, "spawn: %s\n", weft_strerror(rc)), 1;
     printf("started pid %d\n", (int)weft_process_pid(p));
-    char *text;
-    size_t len;
-    weft_process_communicate(p, NULL, 0, &text, &len, NULL, NULL);
+    char line[256];
+    int n = weft_stream_readline(weft_process_stdout_stream(p), line, sizeof line);
     int returncode;
     weft_process_wait(p, &returncode);
-    printf("child said: %.*s", (int)len, text);
+    printf("child said: %.*s", n > 0 ? n : 0, line);
     printf("returncode: %d\n", returncode);
-    free(text);
     weft_process_free(p);
 
     /* 3 */

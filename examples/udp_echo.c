@@ -6,8 +6,6 @@
  *
  * Runs until SIGINT / SIGTERM, or until it has echoed max_datagrams.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,31 +18,13 @@ struct echo {
     weft_future *done;
 };
 
-/* ('127.0.0.1', 5000), as Python prints an address. */
-static const char *addr_str(const struct sockaddr *sa, char *buf, size_t size)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-        port = ntohs(a->sin_port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-        port = ntohs(a->sin6_port);
-    }
-    snprintf(buf, size, "('%s', %d)", ip, port);
-    return buf;
-}
-
 static void datagram_received(weft_udp *u, const void *data, size_t len,
                               const struct sockaddr *addr, socklen_t addrlen, void *ud)
 {
     struct echo *e = ud;
     char who[80];
-    printf("Received '%.*s' from %s\n", (int)len, (const char *)data,
-           addr_str(addr, who, sizeof who));
+    weft_addr_format_py(addr, who, sizeof who); /* ('127.0.0.1', 5000) */
+    printf("Received '%.*s' from %s\n", (int)len, (const char *)data, who);
     fflush(stdout);
     weft_udp_send_datagram(u, data, len, addr, addrlen);
     if (++e->served == e->max)

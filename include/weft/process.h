@@ -35,6 +35,7 @@
 
 #include "weft/common.h"
 #include "weft/loop.h"
+#include "weft/stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -107,7 +108,20 @@ int weft_process_stdin_fd(const weft_process *p);
 int weft_process_stdout_fd(const weft_process *p);
 int weft_process_stderr_fd(const weft_process *p);
 
-/* Close our end of the child's stdin, so the child reads end of file. */
+/* The pipes as coroutine streams (asyncio's proc.stdin / proc.stdout /
+ * proc.stderr): weft_stream_write + weft_stream_drain to stdin, then
+ * weft_process_close_stdin; weft_stream_read / readline / readuntil from
+ * stdout and stderr. The stream is made on the first call (on the process's
+ * loop, which must be the current one) and takes over the pipe, so the
+ * matching _fd call returns -1 from then on. It belongs to the process:
+ * do not close or free it; weft_process_free does. NULL when the stream is
+ * not a pipe or was closed. */
+weft_stream *weft_process_stdin_stream(weft_process *p);
+weft_stream *weft_process_stdout_stream(weft_process *p);
+weft_stream *weft_process_stderr_stream(weft_process *p);
+
+/* Close our end of the child's stdin (flushing what its stream holds), so
+ * the child reads end of file. */
 void weft_process_close_stdin(weft_process *p);
 
 /* @suspends. Popen.communicate: write len bytes of input (may be NULL/0) to
@@ -121,7 +135,8 @@ void weft_process_close_stdin(weft_process *p);
  * does). Errors: -EFBIG when an output passes options.output_limit (our ends
  * of the pipes are closed, the child is left running: kill it or wait),
  * -ECANCELED / -ETIMEDOUT (outputs so far are dropped; the pipes stay
- * open), -EBUSY while another communicate runs. */
+ * open), -EBUSY while another communicate runs. Pipes already taken as
+ * streams are served through them (what their buffers hold comes first). */
 int weft_process_communicate(weft_process *p, const void *input, size_t len, char **out,
                              size_t *outlen, char **err, size_t *errlen);
 

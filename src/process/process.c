@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "weft/process.h"
+#include "weft/sock.h"
 #include "coro/coro_int.h"
 #include "process/process_int.h"
 #include "net/sock_int.h"
@@ -55,6 +56,8 @@ struct weft_process {
     bool exited;
     int returncode;
     int fds[3];                /* our ends of the child's 0, 1, 2; -1 if none */
+    weft_stream *streams[3];   /* or the pipe taken over as a stream */
+    bool communicating;        /* a communicate() through streams runs */
     size_t output_limit;
     weft_process_exit_cb on_exit;
     void *ud;
@@ -566,11 +569,50 @@ static void close_pipe(weft_process *p, int i)
     }
 }
 
+static void close_stream(weft_process *p, int i)
+{
+    if (p->streams[i]) {
+        weft_stream_free(p->streams[i]); /* flushes in the background, then closes */
+        p->streams[i] = NULL;
+    }
+}
+
 void weft_process_close_stdin(weft_process *p)
 {
-    if (p->comm)
+    if (p->comm || p->communicating)
         return; /* communicate owns it until it ends */
     close_pipe(p, 0);
+    close_stream(p, 0);
+}
+
+static weft_stream *take_stream(weft_process *p, int i)
+{
+    if (p->streams[i] || p->fds[i] < 0 || p->comm || p->communicating)
+        return p->streams[i];
+    if (weft__current_loop != p->loop)
+        return NULL;
+    weft_stream *s;
+    int fd = p->fds[i];
+    p->fds[i] = -1; /* the stream owns it now, also if opening fails */
+    if (weft_stream_open_fd(fd, i == 0 ? WEFT_FD_WRITE : WEFT_FD_READ, &s) != 0)
+        return NULL;
+    p->streams[i] = s;
+    return s;
+}
+
+weft_stream *weft_process_stdin_stream(weft_process *p)
+{
+    return take_stream(p, 0);
+}
+
+weft_stream *weft_process_stdout_stream(weft_process *p)
+{
+    return take_stream(p, 1);
+}
+
+weft_stream *weft_process_stderr_stream(weft_process *p)
+{
+    return take_stream(p, 2);
 }
 
 /* ---------------------------------------------------------- communicate */
@@ -726,6 +768,103 @@ static void hand_out(struct obuf *b, char **data, size_t *len)
     free(b->data);
 }
 
+/* communicate() when some pipe is a stream: one task per pipe in a group
+ * (streams through weft_stream_*, plain pipes through weft/sock.h), so the
+ * first failure (-EFBIG) cancels the others. */
+struct pipe_job {
+    weft_process *p;
+    int i;
+    const char *in;
+    size_t inlen;
+    struct obuf *buf;
+};
+
+static bool peer_gone(int r)
+{
+    return r == -EPIPE || r == -ECONNRESET || r == WEFT_ECLOSED;
+}
+
+static int pipe_writer(void *arg)
+{
+    struct pipe_job *j = arg;
+    weft_process *p = j->p;
+    int r = 0;
+    weft_stream *s = p->streams[0];
+    if (s) {
+        if (j->inlen) {
+            r = weft_stream_write(s, j->in, j->inlen);
+            if (!r)
+                r = weft_stream_drain(s);
+        }
+        if (r == 0 || peer_gone(r)) {
+            p->streams[0] = NULL;
+            int c = weft_stream_close(s);
+            if (!r)
+                r = c;
+        }
+    } else if (p->fds[0] >= 0) {
+        r = weft_sock_sendall(p->fds[0], j->in, j->inlen, NULL);
+        if (r == 0 || peer_gone(r))
+            close_pipe(p, 0);
+    }
+    return peer_gone(r) ? 0 : r; /* the child did not want all of it: fine */
+}
+
+static int pipe_reader(void *arg)
+{
+    struct pipe_job *j = arg;
+    weft_process *p = j->p;
+    struct obuf *b = j->buf;
+    for (;;) {
+        if (obuf_reserve(b, READ_CHUNK + 1) != 0)
+            return -ENOMEM;
+        size_t room = b->cap - b->len - 1;
+        int n = p->streams[j->i] ? weft_stream_read(p->streams[j->i], b->data + b->len, room)
+                                 : weft_sock_recv(p->fds[j->i], b->data + b->len, room);
+        if (n < 0)
+            return n;
+        if (n == 0)
+            break;
+        b->len += (size_t)n;
+        if (b->len > p->output_limit)
+            return -EFBIG;
+    }
+    close_pipe(p, j->i); /* a stream stays, at its end */
+    return 0;
+}
+
+static int communicate_streams(weft_process *p, const void *input, size_t len,
+                               struct obuf o[3])
+{
+    weft_group *g;
+    int rc = weft_group_new(&g);
+    if (rc)
+        return rc;
+    struct pipe_job jobs[3];
+    p->communicating = true;
+    for (int i = 0; i < 3 && rc >= 0; i++) {
+        if (p->fds[i] < 0 && !p->streams[i])
+            continue;
+        jobs[i] = (struct pipe_job){.p = p, .i = i, .in = input, .inlen = input ? len : 0,
+                                    .buf = &o[i]};
+        rc = weft_group_spawn(g, i == 0 ? pipe_writer : pipe_reader, &jobs[i]);
+    }
+    int w = weft_group_wait(g); /* also when a spawn failed: cancels the rest */
+    weft_group_free(g);
+    p->communicating = false;
+    if (rc >= 0)
+        rc = w;
+    if (rc == -EFBIG || rc == -ENOMEM) {
+        for (int i = 0; i < 3; i++) {
+            close_pipe(p, i);
+            close_stream(p, i);
+        }
+    }
+    if (rc >= 0)
+        rc = weft_process_wait(p, NULL);
+    return rc;
+}
+
 int weft_process_communicate(weft_process *p, const void *input, size_t len, char **out,
                              size_t *outlen, char **err, size_t *errlen)
 {
@@ -739,8 +878,20 @@ int weft_process_communicate(weft_process *p, const void *input, size_t len, cha
         *errlen = 0;
     if (!weft__current_task)
         return -EPERM;
-    if (p->comm)
+    if (p->comm || p->communicating)
         return -EBUSY;
+    if (p->streams[0] || p->streams[1] || p->streams[2]) {
+        struct obuf o[3] = {{0}};
+        int rc = communicate_streams(p, input, len, o);
+        if (rc) {
+            for (int i = 1; i < 3; i++)
+                free(o[i].data);
+            return rc;
+        }
+        hand_out(&o[1], out, outlen);
+        hand_out(&o[2], err, errlen);
+        return 0;
+    }
     struct comm c = {.w.unhook = comm_unhook, .p = p, .in = input, .inlen = input ? len : 0};
     int rc = 0;
     for (int i = 0; i < 3 && !rc; i++) {
@@ -811,7 +962,9 @@ void weft_process_free(weft_process *p)
             comm_close_io(c, i);
         weft__task_wake(&c->w, WEFT_ECLOSED);
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         close_pipe(p, i);
+        close_stream(p, i);
+    }
     process_unref(p);
 }

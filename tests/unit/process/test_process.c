@@ -414,7 +414,66 @@ static void free_kills_and_reaps_a_running_child(void **state)
     run_clean(free_running_main, (void *)1);
 }
 
+/* ------------------------------------------------------------- streams */
+
+static int streams_main(void *arg)
+{
+    weft_process_options o = {.stdin_mode = WEFT_STDIO_PIPE, .stdout_mode = WEFT_STDIO_PIPE,
+                              .stderr_mode = WEFT_STDIO_PIPE};
+    weft_process *p;
+    assert_int_equal(weft_process_shell(NULL, "echo line1; echo warn >&2; cat; echo done", &o, &p), 0);
+    weft_stream *in = weft_process_stdin_stream(p);
+    weft_stream *out = weft_process_stdout_stream(p);
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_ptr_equal(weft_process_stdout_stream(p), out); /* made once */
+    assert_int_equal(weft_process_stdout_fd(p), -1);      /* the stream has the pipe */
+    char line[64];
+    assert_int_equal(weft_stream_readline(out, line, sizeof line), 6);
+    assert_memory_equal(line, "line1\n", 6);
+    assert_int_equal(weft_stream_write(in, "abc\n", 4), 0);
+    assert_int_equal(weft_stream_drain(in), 0);
+    assert_int_equal(weft_stream_readline(out, line, sizeof line), 4);
+    assert_memory_equal(line, "abc\n", 4);
+    /* The rest through communicate: stdin via its stream, stderr as a plain pipe. */
+    char *rest, *err;
+    size_t restlen, errlen;
+    assert_int_equal(weft_process_communicate(p, "xyz\n", 4, &rest, &restlen, &err, &errlen), 0);
+    assert_string_equal(rest, "xyz\ndone\n");
+    assert_string_equal(err, "warn\n");
+    assert_int_equal(weft_process_returncode(p), 0);
+    assert_null(weft_process_stdin_stream(p)); /* closed by communicate */
+    free(rest);
+    free(err);
+    weft_process_free(p);
+
+    /* A child that is still running when freed, with streams open. */
+    assert_int_equal(weft_process_shell(NULL, "exec sleep 30", &o, &p), 0);
+    assert_non_null(weft_process_stdout_stream(p));
+    assert_non_null(weft_process_stdin_stream(p));
+    assert_int_equal(weft_stream_write(weft_process_stdin_stream(p), "x", 1), 0);
+    weft_process_free(p);
+    assert_int_equal(weft_sleep(WEFT_MSEC(1)), 0); /* let the streams finish closing */
+
+    /* The output limit through a stream. */
+    weft_process_options lo = {.stdout_mode = WEFT_STDIO_PIPE, .output_limit = 50000};
+    assert_int_equal(weft_process_shell(NULL, "exec head -c 200000 /dev/zero", &lo, &p), 0);
+    assert_non_null(weft_process_stdout_stream(p));
+    assert_int_equal(weft_process_communicate(p, NULL, 0, &rest, NULL, NULL, NULL), -EFBIG);
+    int rc;
+    assert_int_equal(weft_process_wait(p, &rc), 0);
+    weft_process_free(p);
+    assert_int_equal(weft_sleep(WEFT_MSEC(1)), 0);
+    return 0;
+}
+
+static void pipes_as_streams(void **state)
+{
+    run_clean(streams_main, NULL);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(pipes_as_streams),
     cmocka_unit_test(hundred_concurrent_pidfd),
     cmocka_unit_test(hundred_concurrent_sigchld),
     cmocka_unit_test(ten_mb_on_stdout_and_stderr),
