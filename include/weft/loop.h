@@ -80,7 +80,8 @@ int weft_loop_call_soon_threadsafe(weft_loop *loop, weft_cb cb, void *ud);
 
 /* ------------------------------------------------------------------ timers */
 
-/* Run cb(ud) once, delay_ns from now (call_later) or at the absolute loop time
+/* Run cb(ud) once, delay_ns from now (call_later: measured from the real time
+ * of the call, not the iteration's cached clock) or at the absolute loop time
  * when_ns (call_at). A timer never fires early; timers due at the same time
  * fire in the order they were set. *out (may be NULL) can cancel it until it
  * fires; after the callback has run the handle is gone. Insert and cancel are

@@ -477,8 +477,10 @@ int weft_sleep(uint64_t ns)
         return -EPERM;
     struct sleeper s = {.w.unhook = sleeper_unhook, .loop = t->loop};
     weft__timer_init(&s.timer, sleeper_fire, &s);
-    uint64_t when = t->loop->now + ns;
-    weft__timer_start(t->loop, &s.timer, when < t->loop->now ? WEFT_NEVER : when);
+    /* Relative to the real time of the call (see weft_loop_call_later). */
+    uint64_t now = ns ? weft_loop_update_time(t->loop) : t->loop->now;
+    uint64_t when = now + ns;
+    weft__timer_start(t->loop, &s.timer, when < now ? WEFT_NEVER : when);
     return weft__task_wait(&s.w);
 }
 
@@ -529,8 +531,9 @@ int weft_timeout_push(uint64_t timeout_ns)
     weft_task *t = weft__current_task;
     if (!t)
         return -EPERM;
-    uint64_t when = t->loop->now + timeout_ns;
-    return weft_timeout_push_at(when < t->loop->now ? WEFT_NEVER : when);
+    uint64_t now = weft_loop_update_time(t->loop);
+    uint64_t when = now + timeout_ns;
+    return weft_timeout_push_at(when < now ? WEFT_NEVER : when);
 }
 
 bool weft_timeout_pop(int scope)

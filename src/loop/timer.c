@@ -169,8 +169,11 @@ int weft_loop_call_later(weft_loop *loop, uint64_t delay_ns, weft_cb cb, void *u
 {
     if (!loop)
         return -EINVAL;
-    uint64_t when = loop->now + delay_ns;
-    if (when < loop->now) /* overflow: "never" */
+    /* From the real time of this call, not the iteration's cached clock, so
+     * that a delay is never cut short by the time the batch already took. */
+    uint64_t now = weft_loop_update_time(loop);
+    uint64_t when = now + delay_ns;
+    if (when < now) /* overflow: "never" */
         when = WEFT_NEVER;
     return weft_loop_call_at(loop, when, cb, ud, out);
 }
