@@ -76,7 +76,7 @@ static int step(weft_h1_chunked *c, unsigned char ch)
         }
         if (c->_digits == 0)
             return WEFT_EHTTP_BAD_CHUNK;
-        c->_count = 0;
+        c->_count = 1; /* extension bytes, counted from the ';' or BWS */
         if (ch == '\r')
             c->_state = S_SIZE_LF;
         else if (ch == ';')
@@ -130,8 +130,10 @@ static int step(weft_h1_chunked *c, unsigned char ch)
         break;
     }
 
-    /* The trailer section: field lines, then CRLF; bytes counted. */
-    if (++c->_count > c->_max_trailers)
+    /* The trailer section: field lines, counted against the limit, then
+     * the CRLF that ends the body. */
+    if (!(c->_state == S_TR_START && ch == '\r') && c->_state != S_END_LF &&
+        ++c->_count > c->_max_trailers)
         return WEFT_EHTTP_HEADERS_TOO_LARGE;
     switch (c->_state) {
     case S_TR_START:

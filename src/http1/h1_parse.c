@@ -711,7 +711,10 @@ static int parse_head(weft_h1_parser *p, const char *b, size_t len, const struct
                 p->_line = p->_scanned = ls;
                 continue;
             }
-            next = is_req ? request_line(p, b, ls, cap, &at) : status_line(p, b, ls, cap, &at);
+            if (is_req && ls + 1 == cap && b[ls] == '\r')
+                next = 0; /* maybe an empty line: wait for its LF */
+            else
+                next = is_req ? request_line(p, b, ls, cap, &at) : status_line(p, b, ls, cap, &at);
         } else if (ls < cap && b[ls] == '\r') {
             if (ls + 1 >= cap) {
                 next = 0;
