@@ -86,9 +86,32 @@ static inline size_t h1_skip_value(const char *b, size_t i, size_t end)
     return i;
 }
 
-/* First index in [i, end) whose byte is not a token byte, or end. */
+/* First index in [i, end) whose byte is not a token byte, or end. Field
+ * names are nearly all letters, digits and '-', so the vector loop tests
+ * for those and lets the byte test decide on anything else. */
 static inline size_t h1_skip_token(const char *b, size_t i, size_t end)
 {
+#ifdef WEFT_H1_SSE2
+    /* x in [lo, hi] (unsigned) iff x + (0x80 - lo) < -128 + (hi - lo + 1) signed. */
+    const __m128i a_bias = _mm_set1_epi8((char)(0x80 - 'a')), a_lim = _mm_set1_epi8((char)(-128 + 26));
+    const __m128i d_bias = _mm_set1_epi8((char)(0x80 - '0')), d_lim = _mm_set1_epi8((char)(-128 + 10));
+    const __m128i case_bit = _mm_set1_epi8(0x20), dash = _mm_set1_epi8('-');
+    while (end - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+        __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, case_bit), a_bias), a_lim);
+        __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, d_bias), d_lim);
+        __m128i ok = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(v, dash));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFFu;
+        if (!m) {
+            i += 16;
+            continue;
+        }
+        i += (size_t)__builtin_ctz(m);
+        if (!h1_is((unsigned char)b[i], H1_TOKEN))
+            return i;
+        i++;
+    }
+#endif
     while (end - i >= 4 && h1_is((unsigned char)b[i], H1_TOKEN) &&
            h1_is((unsigned char)b[i + 1], H1_TOKEN) && h1_is((unsigned char)b[i + 2], H1_TOKEN) &&
            h1_is((unsigned char)b[i + 3], H1_TOKEN))
