@@ -6,7 +6,7 @@
  * byte loop; here with the faster of memmem and a memchr per line, so the
  * anchor is as hard as it can be). Each case prints ns per message for weft
  * and for the floor, measured in this run, and ratio = weft / floor (time).
- * Every timing is the best of several rounds; the whole run takes ~3 s.
+ * Every timing is the best of five rounds; the whole run takes about 1 s.
  *
  * Cases: a browser-like GET (~500 bytes, 10 fields) parsed whole; the same
  * GET arriving in two reads (the second call resumes); a small response.

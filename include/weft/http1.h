@@ -260,7 +260,8 @@ void weft_h1_chunked_init(weft_h1_chunked *c, const weft_h1_limits *l);
  * finished (call again with the next bytes; the decoder keeps its place), an
  * error (WEFT_EHTTP_BAD_CHUNK, _BODY_TOO_LARGE, _HEADERS_TOO_LARGE for the
  * trailers), or, when the last chunk and trailers ended, the number of bytes
- * that came after them (the next message), moved to buf[*len..*len + ret). */
+ * that came after them (the next message), moved to buf[*len..*len + ret).
+ * After an error the decoder keeps failing; init it for another body. */
 int weft_h1_chunked_decode(weft_h1_chunked *c, char *buf, size_t *len);
 
 /* Decode into another buffer. *inlen: bytes available at in, on return the
