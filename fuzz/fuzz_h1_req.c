@@ -86,7 +86,7 @@ static void check_request(const weft_h1_limits *l, const char *b, const struct p
 static void round_trip(const weft_h1_limits *l, const struct parsed *o)
 {
     const weft_h1_request *r = &o->req;
-    size_t cap = (size_t)o->ret + 64, n = 0;
+    size_t cap = (size_t)o->ret + r->nheaders + 64, n = 0; /* ": " may add a byte per field */
     char *out = malloc(cap);
     memcpy(out + n, r->method.ptr, r->method.len), n += r->method.len;
     out[n++] = ' ';
