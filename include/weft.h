@@ -14,6 +14,7 @@
 #include "weft/udp.h"
 #include "weft/process.h"
 #include "weft/dns.h"
+#include "weft/http1.h"
 #include "weft/url.h"
 #include "weft/form.h"
 #include "weft/multipart.h"

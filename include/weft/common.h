@@ -60,6 +60,8 @@ enum weft_error {
     WEFT_EHTTP_TOO_MANY_REDIRECTS = -4410,
     WEFT_EHTTP_STATUS        = -4411, /* HTTP error status where the caller asked to fail on one */
     WEFT_EHTTP_BAD_METHOD    = -4412, /* invalid method token */
+    WEFT_EHTTP_BAD_FRAMING   = -4413, /* ambiguous body framing: Transfer-Encoding with
+                                         Content-Length, in HTTP/1.0, chunked not last (400) */
 
     WEFT_EURL                = -4500, /* malformed URL */
     WEFT_EURL_SCHEME         = -4501, /* unsupported or missing scheme */

@@ -37,6 +37,7 @@ const char *weft_strerror(int err)
     case WEFT_EHTTP_TOO_MANY_REDIRECTS: return "too many HTTP redirects";
     case WEFT_EHTTP_STATUS: return "HTTP error status";
     case WEFT_EHTTP_BAD_METHOD: return "invalid HTTP method";
+    case WEFT_EHTTP_BAD_FRAMING: return "ambiguous HTTP message framing";
     case WEFT_EURL: return "malformed URL";
     case WEFT_EURL_SCHEME: return "unsupported URL scheme";
     case WEFT_EURL_HOST: return "invalid URL host";
