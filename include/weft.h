@@ -8,5 +8,6 @@
 #include "weft/common.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
+#include "weft/tls.h"
 
 #endif
