@@ -8,6 +8,8 @@
 #include "weft/common.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
+#include "weft/net.h"
+#include "weft/stream.h"
 #include "weft/tls.h"
 
 #endif
