@@ -30,6 +30,8 @@
 #define WEFT_TLS_H
 
 #include "weft/common.h"
+#include "weft/net.h"
+#include "weft/stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -250,6 +252,107 @@ int weft_tls_session_load(weft_tls *t, const void *der, size_t len);
 
 /* OpenSSL's SSL object, owned by t. */
 struct ssl_st *weft_tls_ssl(weft_tls *t);
+
+/* ============================================ TLS over a transport */
+/*
+ * A TLS transport is a weft_transport (kind "tls") layered over another
+ * transport (TCP, Unix, a memory pair, even another TLS transport), so
+ * protocols and streams use it unchanged. It is the protocol of the lower
+ * transport and owns it: closing or aborting the TLS transport ends both.
+ *
+ * Ending. weft_transport_close() sends close_notify after the buffered data
+ * and then closes the lower transport (it does not wait for the peer's
+ * close_notify). A close_notify from the peer is an orderly end:
+ * eof_received, then connection_lost(0) (or the protocol keeps writing if
+ * eof_received returns true). A peer that closes the connection WITHOUT
+ * close_notify may have been cut short by an attacker: all data that did
+ * arrive is delivered, then eof_received is NOT called and connection_lost
+ * gets WEFT_ETLS_NO_CLOSE_NOTIFY; a stream reports it as the read error after
+ * the last byte (where plain TCP would return 0). Protocols that frame their
+ * own messages (HTTP with Content-Length) may treat it as an EOF.
+ *
+ * Errors after the handshake (a corrupt record, an alert) end the
+ * connection with connection_lost(WEFT_ETLS_PROTOCOL or _HANDSHAKE); the
+ * detail is in weft_tls_errdetail(weft_transport_tls(t)) during
+ * connection_lost, and in weft_tls_ctx_errdetail(ctx) afterwards.
+ *
+ * No sendfile (-ENOTSUP: the bytes must be encrypted; weft_stream_sendfile
+ * falls back to read + write) and no write_eof (TLS has no half-close that
+ * every peer understands).
+ */
+
+typedef struct weft_tls_opts {
+    uint64_t handshake_timeout_ns;  /* give up on the handshake after this; 0: 60 s */
+} weft_tls_opts;
+
+/* The handshake ended. status 0: t is up (and its protocol's
+ * connection_made has run, when it was given one); status < 0: it failed
+ * (WEFT_ETLS_*, -ETIMEDOUT, -ECONNRESET, -ECANCELED after an abort, ...)
+ * and t is still valid during this call only, for weft_transport_tls(t)
+ * and its errdetail. Runs exactly once, from the loop. */
+typedef void (*weft_tls_done_cb)(weft_transport *t, int status, void *ud);
+
+/* Start TLS over lower, a connected transport, live or not yet started
+ * (made with a NULL protocol). The TLS transport becomes lower's protocol
+ * (for a live one: from its next callback on; STARTTLS must make sure the
+ * peer has nothing unread in flight) and owns it from now on, also when the
+ * handshake fails. server_hostname is for clients (see weft_tls_new); the
+ * context's role chooses the side. proto / proto_ud become the TLS
+ * transport's protocol once the handshake is done; with proto NULL, set one
+ * later (weft_transport_set_protocol, weft_stream_attach) from cb. opts may be
+ * NULL. *out (may be NULL) is the TLS transport: weft_transport_abort() on it
+ * gives up the handshake (cb gets -ECANCELED). Returns 0 (cb will run) or
+ * -ENOMEM / WEFT_ETLS_CONFIG (cb will not run, lower is untouched). */
+int weft_tls_wrap(weft_transport *lower, weft_tls_ctx *ctx, const char *server_hostname,
+                  const weft_tls_opts *opts, const weft_protocol *proto, void *proto_ud,
+                  weft_tls_done_cb cb, void *ud, weft_transport **out);
+
+/* The engine of a TLS transport (for weft_tls_alpn, _version,
+ * _session_reused, _peer_subject, _errdetail), or NULL when t is not TLS.
+ * Owned by t. */
+weft_tls *weft_transport_tls(weft_transport *t);
+
+/* A TCP server whose connections are TLS (asyncio's create_server with
+ * ssl=ctx): factory is asked for a protocol once a connection's handshake
+ * is done, with the TLS transport; connections whose handshake fails are
+ * closed without reaching the factory. Arguments as weft_tcp_server_open,
+ * plus the server context and opts (may be NULL). Free with
+ * weft_server_free(). */
+int weft_tls_server_open(weft_loop *loop, const char *host, uint16_t port,
+                         const weft_server_opts *sopts, weft_tls_ctx *ctx,
+                         const weft_tls_opts *opts, weft_protocol_factory factory, void *ud,
+                         weft_server **out);
+
+/* ------------------------------------------------------------ streams */
+
+/* @suspends. Connect over TCP and do the TLS handshake (asyncio's
+ * open_connection(host, port, ssl=ctx)). server_hostname NULL means host.
+ * The session cache key is "host:port", so a second connection resumes.
+ * Returns 0 and *out, or the connection's error, or a TLS error whose
+ * detail is then in weft_tls_ctx_errdetail(ctx). */
+int weft_tls_open_connection(const char *host, uint16_t port, const weft_connect_opts *copts,
+                             weft_tls_ctx *ctx, const char *server_hostname,
+                             const weft_tls_opts *opts, weft_stream **out);
+
+/* @suspends. Upgrade a live stream to TLS in place (STARTTLS, CONNECT
+ * tunnels): call it when the protocol says the next byte is the handshake,
+ * with no other task reading or writing the stream meanwhile. On success the
+ * same weft_stream handle now reads and writes plaintext over TLS. On
+ * failure the connection is closed and the stream reports the error. */
+int weft_tls_start_tls(weft_stream *s, weft_tls_ctx *ctx, const char *server_hostname,
+                       const weft_tls_opts *opts);
+
+/* The engine of a stream's TLS transport, or NULL (not TLS, or closed). */
+weft_tls *weft_stream_tls(const weft_stream *s);
+
+/* A stream server over TLS (asyncio.start_server(..., ssl=ctx)): handler
+ * runs in its own task for each connection whose handshake succeeded, with a
+ * borrowed stream, as weft_stream_server_open. host must be a literal or
+ * localhost; not @suspends. */
+int weft_tls_stream_server_open(weft_loop *loop, const char *host, uint16_t port,
+                                const weft_server_opts *sopts, weft_tls_ctx *ctx,
+                                const weft_tls_opts *opts, weft_stream_handler handler,
+                                void *ud, weft_server **out);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,11 @@ void weft__tls_detail_from_queue(char *detail, const char *fallback)
         snprintf(detail, WEFT__TLS_DETAIL, "%s", first);
 }
 
+void weft__tls_ctx_note(weft_tls_ctx *ctx, int err, const char *detail)
+{
+    snprintf(ctx->detail, sizeof ctx->detail, "%s", detail && *detail ? detail : weft_strerror(err));
+}
+
 static int config_error(weft_tls_ctx *ctx, const char *fallback)
 {
     weft__tls_detail_from_queue(ctx->detail, fallback);

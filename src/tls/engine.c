@@ -302,6 +302,36 @@ int weft_tls_set_session_key(weft_tls *t, const char *key)
     return 0;
 }
 
+void *weft__tls_in_space(weft_tls *t, size_t *len)
+{
+    struct weft__tls_buf *b = &t->in;
+    size_t want = *len ? *len : 16384;
+    if (b->off == b->len)
+        b->off = b->len = 0;
+    if (b->cap - b->len < want && b->off > 0) {
+        memmove(b->data, b->data + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+    }
+    if (b->cap - b->len < want) {
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap - b->len < want)
+            cap *= 2;
+        unsigned char *d = realloc(b->data, cap);
+        if (!d)
+            return NULL;
+        b->data = d;
+        b->cap = cap;
+    }
+    *len = b->cap - b->len;
+    return b->data + b->len;
+}
+
+void weft__tls_in_commit(weft_tls *t, size_t n)
+{
+    t->in.len += n;
+}
+
 int weft_tls_feed(weft_tls *t, const void *data, size_t len)
 {
     if (len == 0)

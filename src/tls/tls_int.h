@@ -63,6 +63,15 @@ struct weft_tls {
     char detail[WEFT__TLS_DETAIL];
 };
 
+/* engine.c: receive straight into the engine's input buffer. in_space
+ * returns room for up to *len bytes (at least 1; *len is in and out);
+ * in_commit says how many were stored there. -ENOMEM gives NULL. */
+void *weft__tls_in_space(weft_tls *t, size_t *len);
+void weft__tls_in_commit(weft_tls *t, size_t n);
+/* Record a failure's detail in the context too, for calls that return
+ * only a code (weft_tls_open_connection). */
+void weft__tls_ctx_note(weft_tls_ctx *ctx, int err, const char *detail);
+
 /* ctx.c: the client cache; the session key -> session. */
 SSL_SESSION *weft__tls_cache_get(weft_tls_ctx *ctx, const char *key);
 void weft__tls_cache_put(weft_tls_ctx *ctx, const char *key, SSL_SESSION *sess);
