@@ -91,9 +91,10 @@ int weft_transport_writev(weft_transport *t, const struct iovec *iov, int iovcnt
  * whatever is buffered before it. fd is duplicated: the caller may close its
  * own copy at once. The bytes count towards the write buffer (so they usually
  * trigger pause_writing; wait for resume_writing to know they left).
- * Returns 0, -ENOTSUP where the transport cannot (TLS, memory pairs, pipes
- * that are not sockets: copy through weft_transport_write instead, as
- * weft_stream_sendfile does), or as weft_transport_write. */
+ * Returns 0, -ENOTSUP where the transport cannot (TLS, memory pairs: copy
+ * through weft_transport_write instead, as weft_stream_sendfile does), or as
+ * weft_transport_write. A file that fails to read later (EIO, truncated)
+ * fails the transport. */
 int weft_transport_sendfile(weft_transport *t, int fd, off_t offset, size_t count);
 
 /* Half-close: send EOF after the buffered bytes (shutdown(SHUT_WR)); reading
@@ -102,9 +103,10 @@ int weft_transport_sendfile(weft_transport *t, int fd, off_t offset, size_t coun
 int weft_transport_write_eof(weft_transport *t);
 bool weft_transport_can_write_eof(const weft_transport *t);
 
-/* High/low water marks of the write buffer, in bytes. high = 0 picks the
- * default (64 KiB, low = high / 4); low > high is -EINVAL. If the buffer is
- * already over the new high mark, pause_writing is called. */
+/* High/low water marks of the write buffer, in bytes: pause_writing runs
+ * when the buffer grows above high, resume_writing when it is back at or
+ * below low. Both 0 restore the defaults (64 KiB and 16 KiB); low > high is
+ * -EINVAL. The new marks apply at once (pause or resume may run inside). */
 int weft_transport_set_write_buffer_limits(weft_transport *t, size_t high, size_t low);
 void weft_transport_get_write_buffer_limits(const weft_transport *t, size_t *high, size_t *low);
 /* Bytes buffered and not yet handed to the kernel (file ranges included). */
@@ -123,8 +125,9 @@ bool weft_transport_is_reading(const weft_transport *t);
 /* Stop reading, send what is buffered, then close; connection_lost(0)
  * follows from the loop. Further writes return WEFT_ECLOSED. Idempotent. */
 void weft_transport_close(weft_transport *t);
-/* Close now and drop the buffer (an RST for TCP when data was unsent);
- * connection_lost(0) follows from the loop. Idempotent. */
+/* Close now and drop the buffer; connection_lost(0) follows from the loop
+ * (or the error that made weft abort it). Idempotent. A transport that never
+ * got a protocol is simply freed by close or abort. */
 void weft_transport_abort(weft_transport *t);
 /* close or abort was called, or the connection is gone. */
 bool weft_transport_is_closing(const weft_transport *t);

@@ -171,12 +171,14 @@ void weft__server_conn_add(weft_server *srv, weft_transport *t);
 void weft__server_conn_remove(weft_transport *t);
 
 /* Stream servers plug their per-connection tasks into shutdown through these
- * hooks (stream/server side): end_all(grace) cancels what is left. */
+ * hooks (set once, right after the server is made). */
 struct weft__server_hooks {
     /* Cancel every handler task still running (shutdown past its grace). */
     void (*cancel_all)(weft_server *srv, void *ud);
     /* How many handler tasks are still alive. */
     size_t (*alive)(weft_server *srv, void *ud);
+    /* The server struct is being freed (no connection or task is left). */
+    void (*destroy)(void *ud);
     void *ud;
 };
 void weft__server_set_hooks(weft_server *srv, const struct weft__server_hooks *hooks);
@@ -209,7 +211,7 @@ struct weft__resolve_req;
 int weft__resolve_async(weft_loop *loop, const char *host, uint16_t port, int family,
                         struct sockaddr_storage **out, size_t *n, weft__resolve_cb done,
                         void *ud, struct weft__resolve_req **req);
-/* Abandon: done still runs (with -ECANCELED) exactly once. */
+/* Abandon: done will not run; the request frees itself. */
 void weft__resolve_cancel(struct weft__resolve_req *req);
 
 #endif
