@@ -61,6 +61,10 @@ static int bio_write(BIO *bio, const char *data, int len)
     BIO_clear_retry_flags(bio);
     if (len <= 0)
         return 0;
+    if (t->out_cb && buf_avail(&t->out) == 0) {
+        t->out_cb(data, (size_t)len, t->out_ud);
+        return len;
+    }
     if (buf_append(&t->out, data, (size_t)len) < 0)
         return -1;
     return len;
@@ -325,6 +329,12 @@ void *weft__tls_in_space(weft_tls *t, size_t *len)
     }
     *len = b->cap - b->len;
     return b->data + b->len;
+}
+
+void weft__tls_set_output(weft_tls *t, void (*cb)(const void *, size_t, void *), void *ud)
+{
+    t->out_cb = cb;
+    t->out_ud = ud;
 }
 
 void weft__tls_in_commit(weft_tls *t, size_t n)

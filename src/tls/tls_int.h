@@ -55,6 +55,10 @@ struct weft_tls {
     struct weft__tls_buf out;   /* ciphertext OpenSSL wrote, not yet sent */
     char *session_key;          /* client cache key, owned; NULL = none */
     char *alpn;                 /* the negotiated protocol, NUL-terminated */
+    /* Optional direct output (transports): records go straight to it while
+     * nothing is queued in out, saving a copy through our buffer. */
+    void (*out_cb)(const void *data, size_t len, void *ud);
+    void *out_ud;
     bool in_eof;                /* weft_tls_feed_eof() was called */
     bool handshake_done;
     bool shutdown_sent;
@@ -68,6 +72,8 @@ struct weft_tls {
  * in_commit says how many were stored there. -ENOMEM gives NULL. */
 void *weft__tls_in_space(weft_tls *t, size_t *len);
 void weft__tls_in_commit(weft_tls *t, size_t n);
+/* Send output through cb (NULL: buffer it for out_peek, the default). */
+void weft__tls_set_output(weft_tls *t, void (*cb)(const void *, size_t, void *), void *ud);
 /* Record a failure's detail in the context too, for calls that return
  * only a code (weft_tls_open_connection). */
 void weft__tls_ctx_note(weft_tls_ctx *ctx, int err, const char *detail);

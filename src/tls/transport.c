@@ -90,6 +90,15 @@ static void flush_out(struct tls_transport *s)
     weft_tls_out_consume(s->tls, len);
 }
 
+/* The engine's records go straight to the lower transport, whose write
+ * sends what the kernel takes at once and copies only the rest. */
+static void direct_out(const void *data, size_t len, void *ud)
+{
+    struct tls_transport *s = ud;
+    if (s->lower && !weft_transport_is_closing(s->lower))
+        weft_transport_write(s->lower, data, len);
+}
+
 /* -------------------------------------------------------------- handshake */
 
 static void handshake_failed(struct tls_transport *s, int err, const char *detail)
@@ -475,6 +484,7 @@ static int tls_transport_new(weft_transport *lower, weft_tls_ctx *ctx, const cha
     s->lower = lower;
     s->ctx = ctx;
     weft_tls_ctx_ref(ctx);
+    weft__tls_set_output(s->tls, direct_out, s);
     weft__timer_init(&s->hs_timer, hs_timeout_cb, s);
     uint64_t timeout = opts && opts->handshake_timeout_ns ? opts->handshake_timeout_ns
                                                           : HANDSHAKE_TIMEOUT_DEFAULT;

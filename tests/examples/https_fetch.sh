@@ -17,8 +17,13 @@ start_server() { # CERT KEY -> sets port
         -cert_chain inter.pem -key "$2" -www >"$out" 2>&1) &
     pids+=($!)
     for _ in $(seq 500); do
-        port=$(sed -n 's/^ACCEPT 127.0.0.1:\([0-9]*\)$/\1/p' "$out")
-        [ -n "$port" ] && return 0
+        # Only a complete line (newline written) counts.
+        local at
+        at=$(grep -n '^ACCEPT 127.0.0.1:' "$out" | head -1 | cut -d: -f1 || true)
+        if [ -n "$at" ] && [ "$(wc -l < "$out")" -ge "$at" ]; then
+            port=$(sed -n "${at}s/^ACCEPT 127.0.0.1:\([0-9]*\)$/\1/p" "$out")
+            return 0
+        fi
         sleep 0.02
     done
     echo "s_server did not start"; cat "$out"; exit 1

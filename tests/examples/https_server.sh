@@ -16,6 +16,7 @@ pid=$!
 port=
 for _ in $(seq 500); do
     port=$(sed -n 's|^HTTPS server on https://localhost:\([0-9]*\)$|\1|p' "$dir/out")
+    # printf + fflush write the line at once, newline included.
     [ -n "$port" ] && break
     sleep 0.02
 done

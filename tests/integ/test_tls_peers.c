@@ -99,7 +99,7 @@ static void server_start(struct peer *p, const char *const *args)
         FILE *f = fopen(p->out, "r");
         char line[256];
         while (f && fgets(line, sizeof line, f))
-            if (sscanf(line, "ACCEPT 127.0.0.1:%d", &p->port) == 1)
+            if (strchr(line, '\n') && sscanf(line, "ACCEPT 127.0.0.1:%d", &p->port) == 1)
                 break;
         if (f)
             fclose(f);
