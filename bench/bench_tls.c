@@ -50,10 +50,14 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void remove_cert(void);
+
 static void die(const char *what)
 {
     fprintf(stderr, "bench_tls: %s\n", what);
     ERR_print_errors_fp(stderr);
+    if (certdir[0])
+        remove_cert();
     exit(1);
 }
 
