@@ -13,6 +13,7 @@
 #include "weft/sock.h"
 #include "weft/udp.h"
 #include "weft/process.h"
+#include "weft/tls.h"
 #include "weft/dns.h"
 #include "weft/http1.h"
 #include "weft/url.h"

@@ -1,0 +1,392 @@
+/* TLS transports over real loopback sockets and memory pairs, weft on both
+ * ends: streams, a protocol server, start_tls, bulk data with SHA-256,
+ * resumption, verification errors, truncation (no close_notify). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "weft.h"
+#include "weft_test.h"
+#include "weft_test_tls.h"
+
+static weft_tls_ctx *client_ctx(void)
+{
+    weft_tls_ctx *c;
+    assert_int_equal(weft_tls_ctx_new(WEFT_TLS_CLIENT, &c), 0);
+    assert_int_equal(weft_tls_ctx_clear_default_verify_paths(c), 0);
+    assert_int_equal(weft_tls_ctx_load_verify_locations(c, weft_test_cert("ca.pem"), NULL), 0);
+    return c;
+}
+
+static weft_tls_ctx *server_ctx_with(const char *chain, const char *key)
+{
+    weft_tls_ctx *s;
+    assert_int_equal(weft_tls_ctx_new(WEFT_TLS_SERVER, &s), 0);
+    assert_int_equal(weft_tls_ctx_load_cert_chain(s, weft_test_cert(chain), weft_test_cert(key)), 0);
+    return s;
+}
+
+static weft_tls_ctx *server_ctx(void)
+{
+    return server_ctx_with("server-chain.pem", "server.key");
+}
+
+/* --------------------------------------------------------- echo server */
+
+static int echo_handler(weft_stream *s, void *ud)
+{
+    char buf[16384];
+    for (;;) {
+        int n = weft_stream_read(s, buf, sizeof buf);
+        if (n <= 0)
+            return n;
+        if (weft_stream_write(s, buf, (size_t)n) < 0 || weft_stream_drain(s) < 0)
+            return -1;
+    }
+}
+
+struct echo_env {
+    weft_tls_ctx *sctx, *cctx;
+    weft_server *srv;
+    int port;
+};
+
+static void echo_env_open(struct echo_env *e)
+{
+    e->sctx = server_ctx();
+    e->cctx = client_ctx();
+    assert_int_equal(weft_tls_stream_server_open(NULL, "127.0.0.1", 0, NULL, e->sctx, NULL,
+                                                 echo_handler, NULL, &e->srv), 0);
+    e->port = weft_server_port(e->srv);
+    assert_true(e->port > 0);
+}
+
+static void echo_env_close(struct echo_env *e)
+{
+    assert_int_equal(weft_server_shutdown(e->srv, WEFT_SEC(5)), 0);
+    weft_server_free(e->srv);
+    weft_tls_ctx_free(e->sctx);
+    weft_tls_ctx_free(e->cctx);
+}
+
+static int stream_echo_main(void *arg)
+{
+    int fds0 = weft_test_count_fds();
+    struct echo_env e;
+    echo_env_open(&e);
+    assert_int_equal(weft_tls_ctx_set_alpn(e.sctx, "echo/1,h2"), 0);
+    assert_int_equal(weft_tls_ctx_set_alpn(e.cctx, "h2,echo/1"), 0);
+    for (int round = 0; round < 2; round++) {
+        weft_stream *s;
+        int r = weft_tls_open_connection("localhost", (uint16_t)e.port, NULL, e.cctx, NULL, NULL, &s);
+        if (r)
+            fail_msg("open_connection: %s: %s", weft_strerror(r), weft_tls_ctx_errdetail(e.cctx));
+        weft_tls *t = weft_stream_tls(s);
+        assert_non_null(t);
+        assert_string_equal(weft_tls_alpn(t), "echo/1");
+        assert_string_equal(weft_transport_kind(weft_stream_transport(s)), "tls");
+        assert_true(weft_transport_fd(weft_stream_transport(s)) >= 0);
+        assert_int_equal(weft_stream_write(s, "hello\n", 6), 0);
+        char line[64];
+        assert_int_equal(weft_stream_readline(s, line, sizeof line), 6);
+        assert_memory_equal(line, "hello\n", 6);
+        /* The second connection resumes the first one's session (the
+         * tickets came with the first read). */
+        assert_int_equal(weft_tls_session_reused(t), round == 1);
+        /* No sendfile through TLS: the stream copies instead. */
+        char path[] = "/tmp/weft-tls-sf-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        unlink(path);
+        assert_int_equal(write(fd, "file data\n", 10), 10);
+        assert_int_equal(weft_stream_sendfile(s, fd, 0, 10), 10);
+        close(fd);
+        assert_int_equal(weft_stream_readline(s, line, sizeof line), 10);
+        assert_memory_equal(line, "file data\n", 10);
+        assert_int_equal(weft_stream_close(s), 0);
+    }
+    echo_env_close(&e);
+    assert_int_equal(weft_test_count_fds(), fds0);
+    return 0;
+}
+
+static void stream_echo_alpn_resumption_sendfile(void **state)
+{
+    assert_int_equal(weft_run(stream_echo_main, NULL), 0);
+}
+
+/* ------------------------------------------------------------- bulk data */
+
+struct bulk {
+    size_t n;
+    unsigned char digest[32];
+};
+
+static void fill(unsigned char *p, size_t len, size_t off)
+{
+    for (size_t i = 0; i < len; i++)
+        p[i] = (unsigned char)((off + i) * 2654435761u >> 13);
+}
+
+static int sink_handler(weft_stream *s, void *ud)
+{
+    struct bulk *b = ud;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    char *buf = malloc(65536);
+    int n;
+    while ((n = weft_stream_read(s, buf, 65536)) > 0) {
+        EVP_DigestUpdate(md, buf, (size_t)n);
+        b->n += (size_t)n;
+    }
+    EVP_DigestFinal_ex(md, b->digest, NULL);
+    EVP_MD_CTX_free(md);
+    free(buf);
+    return n;
+}
+
+static int bulk_main(void *arg)
+{
+    weft_tls_ctx *sctx = server_ctx(), *cctx = client_ctx();
+    struct bulk got = {0};
+    weft_server *srv;
+    assert_int_equal(weft_tls_stream_server_open(NULL, "127.0.0.1", 0, NULL, sctx, NULL,
+                                                 sink_handler, &got, &srv), 0);
+    weft_stream *s;
+    assert_int_equal(weft_tls_open_connection("127.0.0.1", (uint16_t)weft_server_port(srv), NULL,
+                                              cctx, NULL, NULL, &s), 0);
+    size_t total = WEFT_SCALED((size_t)100 << 20), chunk = 256 * 1024, off = 0;
+    unsigned char *buf = malloc(chunk), want[32];
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    while (off < total) {
+        size_t n = total - off < chunk ? total - off : chunk;
+        fill(buf, n, off);
+        EVP_DigestUpdate(md, buf, n);
+        assert_int_equal(weft_stream_write(s, buf, n), 0);
+        assert_int_equal(weft_stream_drain(s), 0);
+        off += n;
+    }
+    EVP_DigestFinal_ex(md, want, NULL);
+    EVP_MD_CTX_free(md);
+    free(buf);
+    /* The sink learns the end from our close_notify. */
+    assert_int_equal(weft_stream_close(s), 0);
+    assert_int_equal(weft_server_shutdown(srv, WEFT_SEC(10)), 0);
+    assert_int_equal(got.n, total);
+    assert_memory_equal(got.digest, want, 32);
+    weft_server_free(srv);
+    weft_tls_ctx_free(sctx);
+    weft_tls_ctx_free(cctx);
+    return 0;
+}
+
+static void bulk_100mb_sha256(void **state)
+{
+    assert_int_equal(weft_run(bulk_main, NULL), 0);
+}
+
+/* ----------------------------------------------------------- start_tls */
+
+struct starttls_env {
+    weft_tls_ctx *sctx;
+    int server_result;
+};
+
+static int starttls_handler(weft_stream *s, void *ud)
+{
+    struct starttls_env *e = ud;
+    char line[64];
+    int n = weft_stream_readline(s, line, sizeof line);
+    if (n != 10 || memcmp(line, "STARTTLS\r\n", 10) != 0)
+        return e->server_result = -1;
+    weft_stream_write(s, "220 go\r\n", 8);
+    weft_stream_drain(s);
+    int r = weft_tls_start_tls(s, e->sctx, NULL, NULL);
+    if (r)
+        return e->server_result = r;
+    if (!weft_stream_tls(s))
+        return e->server_result = -2;
+    n = weft_stream_readline(s, line, sizeof line);
+    weft_stream_write(s, line, (size_t)n);
+    weft_stream_drain(s);
+    return e->server_result = 1;
+}
+
+static int starttls_main(void *arg)
+{
+    struct starttls_env e = { server_ctx(), 0 };
+    weft_tls_ctx *cctx = client_ctx();
+    weft_server *srv;
+    assert_int_equal(weft_stream_server_open(NULL, "127.0.0.1", 0, NULL, starttls_handler, &e, &srv), 0);
+    weft_stream *s;
+    assert_int_equal(weft_stream_open_connection("127.0.0.1", (uint16_t)weft_server_port(srv), NULL, &s), 0);
+    assert_int_equal(weft_stream_write(s, "STARTTLS\r\n", 10), 0);
+    char line[64];
+    assert_int_equal(weft_stream_readline(s, line, sizeof line), 8);
+    assert_null(weft_stream_tls(s));
+    assert_int_equal(weft_tls_start_tls(s, cctx, "localhost", NULL), 0);
+    assert_non_null(weft_stream_tls(s));
+    assert_true(weft_tls_peer_verified(weft_stream_tls(s)));
+    assert_int_equal(weft_stream_write(s, "secret\n", 7), 0);
+    assert_int_equal(weft_stream_readline(s, line, sizeof line), 7);
+    assert_memory_equal(line, "secret\n", 7);
+    assert_int_equal(weft_stream_read(s, line, sizeof line), 0); /* close_notify */
+    assert_int_equal(weft_stream_close(s), 0);
+    assert_int_equal(weft_server_shutdown(srv, WEFT_SEC(5)), 0);
+    assert_int_equal(e.server_result, 1);
+    weft_server_free(srv);
+    weft_tls_ctx_free(e.sctx);
+    weft_tls_ctx_free(cctx);
+    return 0;
+}
+
+static void start_tls_both_sides(void **state)
+{
+    assert_int_equal(weft_run(starttls_main, NULL), 0);
+}
+
+/* ------------------------------------------------------ verification */
+
+static int verify_main(void *arg)
+{
+    struct { const char *chain, *key, *host; int err; const char *detail; } cases[] = {
+        { "expired-chain.pem", "expired.key", "localhost", WEFT_ETLS_VERIFY, "certificate has expired" },
+        { "self.pem", "self.key", "localhost", WEFT_ETLS_VERIFY, "self-signed certificate" },
+        { "wronghost-chain.pem", "wronghost.key", "localhost", WEFT_ETLS_VERIFY, "hostname mismatch" },
+        { "ipsan-chain.pem", "ipsan.key", "127.0.0.1", 0, NULL },
+        { "server-chain.pem", "server.key", "127.0.0.1", 0, NULL },
+    };
+    weft_tls_ctx *cctx = client_ctx();
+    int fds0 = weft_test_count_fds();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        weft_tls_ctx *sctx = server_ctx_with(cases[i].chain, cases[i].key);
+        weft_server *srv;
+        assert_int_equal(weft_tls_stream_server_open(NULL, "127.0.0.1", 0, NULL, sctx, NULL,
+                                                     echo_handler, NULL, &srv), 0);
+        weft_stream *s = NULL;
+        int r = weft_tls_open_connection(cases[i].host, (uint16_t)weft_server_port(srv), NULL, cctx,
+                                         NULL, NULL, &s);
+        assert_int_equal(r, cases[i].err);
+        if (r) {
+            assert_null(s);
+            if (!strstr(weft_tls_ctx_errdetail(cctx), cases[i].detail))
+                fail_msg("case %zu: '%s'", i, weft_tls_ctx_errdetail(cctx));
+        } else {
+            assert_int_equal(weft_stream_close(s), 0);
+        }
+        assert_int_equal(weft_server_shutdown(srv, WEFT_SEC(5)), 0);
+        weft_server_free(srv);
+        weft_tls_ctx_free(sctx);
+    }
+    weft_tls_ctx_free(cctx);
+    assert_int_equal(weft_test_count_fds(), fds0);
+    return 0;
+}
+
+static void verification_errors_over_sockets(void **state)
+{
+    assert_int_equal(weft_run(verify_main, NULL), 0);
+}
+
+/* ------------------------------------------- truncation, memory pairs */
+
+struct side {
+    weft_transport *t;
+    int status;
+    int lost;
+    bool lost_called;
+    char data[64];
+    size_t n;
+};
+
+static void side_done(weft_transport *t, int status, void *ud)
+{
+    struct side *sd = ud;
+    sd->status = status;
+    sd->t = status == 0 ? t : NULL;
+}
+
+static void p_data(weft_transport *t, const void *d, size_t len, void *ud)
+{
+    struct side *sd = ud;
+    memcpy(sd->data + sd->n, d, len);
+    sd->n += len;
+}
+
+static void p_lost(weft_transport *t, int err, void *ud)
+{
+    struct side *sd = ud;
+    sd->lost = err;
+    sd->lost_called = true;
+}
+
+static const weft_protocol recorder = { .data_received = p_data, .connection_lost = p_lost };
+
+static void no_close_notify_is_reported(void **state)
+{
+    weft_loop *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    weft_tls_ctx *sctx = server_ctx(), *cctx = client_ctx();
+    weft_transport *a, *b;
+    assert_int_equal(weft_memory_pair_open(loop, NULL, NULL, NULL, NULL, NULL, &a, &b), 0);
+    struct side c = {0}, s = {0};
+    c.status = s.status = 1;
+    assert_int_equal(weft_tls_wrap(a, cctx, "localhost", NULL, &recorder, &c, side_done, &c, NULL), 0);
+    assert_int_equal(weft_tls_wrap(b, sctx, NULL, NULL, &recorder, &s, side_done, &s, NULL), 0);
+    while (c.status == 1 || s.status == 1)
+        weft_loop_run_once(loop, WEFT_SEC(1));
+    assert_int_equal(c.status, 0);
+    assert_int_equal(s.status, 0);
+    assert_int_equal(weft_transport_write(s.t, "last words", 10), 0);
+    weft_loop_run_once(loop, 0);
+    weft_loop_run_once(loop, 0);
+    /* The server's TCP side goes away without a close_notify. */
+    weft_transport_close(b);
+    assert_int_equal(weft_loop_run(loop), 0);
+    assert_int_equal(c.n, 10);
+    assert_memory_equal(c.data, "last words", 10);
+    assert_true(c.lost_called);
+    assert_int_equal(c.lost, WEFT_ETLS_NO_CLOSE_NOTIFY);
+    assert_true(s.lost_called);
+    assert_int_equal(weft_loop_close(loop), 0);
+    weft_tls_ctx_free(sctx);
+    weft_tls_ctx_free(cctx);
+}
+
+static void handshake_failure_reaches_done_cb(void **state)
+{
+    weft_loop *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    weft_tls_ctx *sctx = server_ctx_with("expired-chain.pem", "expired.key"), *cctx = client_ctx();
+    weft_transport *a, *b;
+    assert_int_equal(weft_memory_pair_open(loop, NULL, NULL, NULL, NULL, NULL, &a, &b), 0);
+    struct side c = {0}, s = {0};
+    c.status = s.status = 1;
+    assert_int_equal(weft_tls_wrap(a, cctx, "localhost", NULL, &recorder, &c, side_done, &c, NULL), 0);
+    assert_int_equal(weft_tls_wrap(b, sctx, NULL, NULL, &recorder, &s, side_done, &s, NULL), 0);
+    assert_int_equal(weft_loop_run(loop), 0);
+    assert_int_equal(c.status, WEFT_ETLS_VERIFY);
+    assert_non_null(strstr(weft_tls_ctx_errdetail(cctx), "certificate has expired"));
+    assert_int_equal(s.status, WEFT_ETLS_HANDSHAKE);
+    assert_false(c.lost_called);
+    assert_int_equal(weft_loop_close(loop), 0);
+    weft_tls_ctx_free(sctx);
+    weft_tls_ctx_free(cctx);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(stream_echo_alpn_resumption_sendfile),
+    cmocka_unit_test(bulk_100mb_sha256),
+    cmocka_unit_test(start_tls_both_sides),
+    cmocka_unit_test(verification_errors_over_sockets),
+    cmocka_unit_test(no_close_notify_is_reported),
+    cmocka_unit_test(handshake_failure_reaches_done_cb),
+};
+
+WEFT_TEST_MAIN(tests)
