@@ -20,5 +20,6 @@
 #include "weft/form.h"
 #include "weft/multipart.h"
 #include "weft/cookie.h"
+#include "weft/http.h"
 
 #endif
