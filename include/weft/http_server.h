@@ -18,8 +18,9 @@
  *
  * The model.
  * - An *app* (weft_http_app) is what to serve: routes, a default handler,
- *   middleware, the access log. Configure it first; once a server runs it,
- *   it is read-only and may be shared by servers on several threads.
+ *   middleware, the access log. Configure it first; once a server listens
+ *   or serves a connection with it, it is read-only (changes are -EBUSY)
+ *   and may be shared by servers on several threads.
  * - A *server* (weft_http_server) runs an app on one loop: its listening
  *   sockets (plain or TLS), its connections, its limits and timeouts.
  *   weft_http_run_app() is the one-call way: N loops on N threads sharing

@@ -89,7 +89,6 @@ int weft_http_server_new(weft_loop *loop, weft_http_app *app, const weft_http_se
     srv->refs = 1;
     srv->log_call.cb = log_flush_cb;
     srv->log_call.ud = srv;
-    atomic_fetch_add(&app->running, 1);
     *out = srv;
     return 0;
 }
@@ -119,7 +118,8 @@ void weft__server_unref_http(weft_http_server *srv)
         srv->free_hx = x->next_free;
         hx_destroy(x);
     }
-    atomic_fetch_sub(&srv->app->running, 1);
+    if (srv->app_marked)
+        atomic_fetch_sub(&srv->app->running, 1);
     free(srv->log);
     free(srv->scratch);
     free(srv);
@@ -235,8 +235,21 @@ static const weft_protocol *factory(weft_server *ls, weft_transport *t, void *ud
     return &weft__http_conn_protocol;
 }
 
+/* From the first listen or connection on, the app is read-only. */
+static void mark_app(weft_http_server *srv)
+{
+    if (!srv->app_marked) {
+        srv->app_marked = true;
+        atomic_fetch_add(&srv->app->running, 1);
+        /* Park one worker now, so that the first request already runs
+         * inside its read callback (a fresh task starts from the loop). */
+        weft__workers_prime(srv);
+    }
+}
+
 static int add_listener(weft_http_server *srv, weft_server *ls)
 {
+    mark_app(srv);
     struct listener *l = malloc(sizeof *l);
     if (!l) {
         weft_server_free(ls);
@@ -293,6 +306,7 @@ int weft_http_server_serve(weft_http_server *srv, weft_transport *t)
         weft_transport_close(t);
         return -ENOMEM;
     }
+    mark_app(srv);
     weft_transport_set_protocol(t, &weft__http_conn_protocol, c);
     return 0;
 }

@@ -5,8 +5,8 @@
  *
  * The objects and who owns what:
  *
- *   weft_http_app     routes, middleware, log settings; read-only while any
- *                     server runs it (app->running counts them).
+ *   weft_http_app     routes, middleware, log settings; read-only once a
+ *                     server listens or serves with it (app->running).
  *   weft_http_server  one loop's server: listeners, the list of connections,
  *                     the pools (exchanges, parked worker tasks), the
  *                     per-thread scratch read buffer and the access log buffer.
@@ -303,6 +303,8 @@ struct worker {
 /* Hand x to a worker (worker.c): at once if one is parked and we are in
  * loop context, else through a new task. Returns 0 or -ENOMEM. */
 int weft__worker_start(weft_http_server *srv, struct hx *x);
+/* Start one worker that parks at once (so the first request finds one). */
+void weft__workers_prime(weft_http_server *srv);
 /* Cancel parked workers (they end), or every busy one too. */
 void weft__workers_stop_idle(weft_http_server *srv);
 void weft__workers_cancel_busy(weft_http_server *srv);
@@ -328,6 +330,7 @@ struct weft_http_server {
     bool closed;                /* not accepting */
     bool draining;              /* shutting down: close after each response */
     bool freed;
+    bool app_marked;            /* counted in app->running */
     struct listener *listeners;
     struct conn *conns;
     size_t nconns, nactive;
