@@ -221,6 +221,7 @@ static int emit_head(struct hx *x)
     bool close = !resp->keep_alive || !(req->h.flags & WEFT_H1_F_KEEP_ALIVE) ||
                  srv->draining || (c->flags & (CF_CLOSING | CF_EOF | CF_LOST)) ||
                  c->nreq >= srv->o.max_keepalive_requests || resp->framing == RF_CLOSE ||
+                 req->body_err ||
                  (!req->body_done && (req->h.flags & WEFT_H1_F_EXPECT_CONTINUE) &&
                   !req->continue_sent);
     resp->close_after = close;
