@@ -509,20 +509,6 @@ static void graceful_shutdown_in_flight(void **state)
 
 /* ------------------------------------------------------ memory per idle */
 
-static size_t proc_rss(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    unsigned long size = 0, rss = 0;
-    if (fscanf(f, "%lu %lu", &size, &rss) != 2)
-        rss = 0;
-    fclose(f);
-    return rss * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static int rss_server_main(void *arg)
 {
     int wfd = *(int *)arg;
@@ -579,7 +565,7 @@ static void idle_connections_rss(void **state)
     for (int i = 0; i < 64; i++)
         close(fds[i]);
     usleep(100000);
-    size_t rss0 = proc_rss(pid);
+    size_t rss0 = weft_test_rss_bytes_of(pid);
     for (int i = 0; i < n; i++) {
         fds[i] = raw_connect(port);
         raw_send(fds[i], req, sizeof req - 1);
@@ -588,7 +574,7 @@ static void idle_connections_rss(void **state)
         assert_non_null(strstr(buf, "200 OK"));
     }
     usleep(100000);
-    size_t rss1 = proc_rss(pid);
+    size_t rss1 = weft_test_rss_bytes_of(pid);
     double per = rss1 > rss0 ? (double)(rss1 - rss0) / n : 0;
     printf("RSS %zu KiB idle, %zu KiB with %d idle keep-alive connections: %.0f bytes each\n",
            rss0 / 1024, rss1 / 1024, n, per);
