@@ -21,13 +21,34 @@
 void weft__request_reset(struct hx *x)
 {
     weft_http_request *req = &x->req;
-    weft_form_free(req->qform);
-    free(req->body_all);
-    weft_http_headers *hl = req->hlist;
-    if (hl)
-        weft_http_headers_clear(hl);
-    memset(req, 0, sizeof *req);
-    req->hlist = hl;
+    /* Only what the next request could see: setup() fills the views and the
+     * parser fills h, so the big parts need no clearing. */
+    if (req->qform) {
+        weft_form_free(req->qform);
+        req->qform = NULL;
+    }
+    if (req->body_all) {
+        free(req->body_all);
+        req->body_all = NULL;
+    }
+    if (req->hlist_built) {
+        weft_http_headers_clear(req->hlist);
+        req->hlist_built = false;
+    }
+    req->qparsed = false;
+    req->remote = NULL;
+    req->query = NULL;
+    req->host = NULL;
+    req->ncaps = 0;
+    req->body_left = 0;
+    req->body_done = false;
+    req->body_err = 0;
+    req->continue_sent = false;
+    req->body_touched = false;
+    req->body_all_len = 0;
+    req->body_all_done = false;
+    req->h.nheaders = 0;
+    req->h.body = WEFT_H1_BODY_NONE;
     while (x->arena) {
         struct arena_chunk *a = x->arena;
         x->arena = a->next;

@@ -160,7 +160,73 @@ static int run_prepare_hooks(struct hx *x)
     return 0;
 }
 
-/* Build the head into the cork. whole: send() gives the body length. */
+/* "HTTP/1.1 200 OK\r\nServer: weft\r\nDate: ...\r\n": the start of almost every
+ * head, rebuilt per thread when the date (a new second) or the Server value
+ * changes, so a response's first 70 bytes are one memcpy. */
+struct head_prefix {
+    unsigned date_gen;
+    const char *server;
+    size_t len;
+    char buf[256];
+};
+static __thread struct head_prefix prefix200;
+
+static size_t put_status_line(char *o, int st, const char *reason)
+{
+    size_t rl = strlen(reason);
+    memcpy(o, "HTTP/1.1 ", 9);
+    o[9] = (char)('0' + st / 100);
+    o[10] = (char)('0' + st / 10 % 10);
+    o[11] = (char)('0' + st % 10);
+    o[12] = ' ';
+    memcpy(o + 13, reason, rl);
+    o[13 + rl] = '\r';
+    o[14 + rl] = '\n';
+    return 15 + rl;
+}
+
+static size_t put_date(char *o, const char *date)
+{
+    memcpy(o, "Date: ", 6);
+    memcpy(o + 6, date, WEFT_HTTP_DATE_LEN);
+    o[6 + WEFT_HTTP_DATE_LEN] = '\r';
+    o[7 + WEFT_HTTP_DATE_LEN] = '\n';
+    return 8 + WEFT_HTTP_DATE_LEN;
+}
+
+/* Status line, then Server and Date unless the handler set its own. */
+static size_t put_prefix(char *o, const weft_http_app *app, int st, const char *reason,
+                         bool server, bool date)
+{
+    unsigned gen;
+    const char *d = weft__http_date_now_gen(&gen);
+    if (st == 200 && !reason && server && date && app->server_header_len < 128) {
+        struct head_prefix *hp = &prefix200;
+        if (hp->date_gen != gen || hp->server != app->server_header || !hp->len) {
+            size_t n = put_status_line(hp->buf, 200, "OK");
+            if (app->server_header) {
+                memcpy(hp->buf + n, app->server_header, app->server_header_len);
+                n += app->server_header_len;
+            }
+            n += put_date(hp->buf + n, d);
+            hp->len = n;
+            hp->date_gen = gen;
+            hp->server = app->server_header;
+        }
+        memcpy(o, hp->buf, hp->len);
+        return hp->len;
+    }
+    size_t n = put_status_line(o, st, reason ? reason : weft_http_reason(st));
+    if (server && app->server_header) {
+        memcpy(o + n, app->server_header, app->server_header_len);
+        n += app->server_header_len;
+    }
+    if (date)
+        n += put_date(o + n, d);
+    return n;
+}
+
+/* Build the head into the cork. */
 static int emit_head(struct hx *x)
 {
     weft_http_response *resp = &x->resp;
@@ -177,33 +243,71 @@ static int emit_head(struct hx *x)
         }
     }
     int st = resp->status;
-    bool has_date = false, has_server = false;
+    const char *reason = resp->reason;
     size_t nh = weft_http_headers_count(resp->headers);
+    size_t need = 9 + 4 + (reason ? strlen(reason) : 40) + 2 + app->server_header_len + 8 +
+                  WEFT_HTTP_DATE_LEN + 2 + 40 + 26 + 2;
+    if (nh)
+        need += weft_http_headers_wire_len(resp->headers);
+    int err = out_reserve(x, need);
+    if (err) {
+        resp->state = RS_NEW;
+        return err;
+    }
+    size_t start = x->out_len;
+    bool server = true, date = true;
+again:;
+    char *o = x->out + start;
+    o += put_prefix(o, app, st, reason, server, date);
+    /* The handler's fields, in its order, noting what concerns framing. */
     for (size_t i = 0; i < nh; i++) {
         const char *n, *v;
         size_t nl, vl;
         weft_http_headers_at(resp->headers, i, &n, &nl, &v, &vl);
         switch (n[0] | 0x20) {
         case 'c':
-            if (ieq(n, nl, "content-length") && !resp->has_clen) {
-                if (parse_clen(v, vl, &resp->clen) != 0) {
-                    resp->state = RS_NEW;
-                    return -EINVAL;
+            if (ieq(n, nl, "content-length")) {
+                if (!resp->has_clen) {
+                    if (parse_clen(v, vl, &resp->clen) != 0) {
+                        resp->state = RS_NEW;
+                        return -EINVAL;
+                    }
+                    resp->has_clen = true;
                 }
-                resp->has_clen = true;
-            } else if (ieq(n, nl, "connection")) {
-                weft_h1_slice s = {v, vl};
-                if (weft_h1_list_has(s, "close"))
+                continue; /* framing is ours */
+            }
+            if (ieq(n, nl, "connection")) {
+                weft_h1_slice sl = {v, vl};
+                if (weft_h1_list_has(sl, "close"))
                     resp->keep_alive = false;
+                continue;
             }
             break;
+        case 't':
+            if (ieq(n, nl, "transfer-encoding"))
+                continue;
+            break;
         case 'd':
-            has_date = has_date || ieq(n, nl, "date");
+            if (date && ieq(n, nl, "date")) {
+                date = false; /* theirs, not ours: start over without */
+                goto again;
+            }
             break;
         case 's':
-            has_server = has_server || ieq(n, nl, "server");
+            if (server && ieq(n, nl, "server")) {
+                server = false;
+                goto again;
+            }
             break;
         }
+        memcpy(o, n, nl);
+        o += nl;
+        *o++ = ':';
+        *o++ = ' ';
+        memcpy(o, v, vl);
+        o += vl;
+        *o++ = '\r';
+        *o++ = '\n';
     }
     if (st < 200 || st == 204 || st == 304)
         resp->no_body = true;
@@ -226,55 +330,6 @@ static int emit_head(struct hx *x)
                   !req->continue_sent);
     resp->close_after = close;
 
-    const char *reason = resp->reason ? resp->reason : weft_http_reason(st);
-    size_t rl = strlen(reason);
-    size_t need = 9 + 4 + rl + 2 + weft_http_headers_wire_len(resp->headers) +
-                  app->server_header_len + 8 + WEFT_HTTP_DATE_LEN + 2 + 40 + 26 + 2;
-    int err = out_reserve(x, need);
-    if (err) {
-        resp->state = RS_NEW;
-        return err;
-    }
-    char *o = x->out + x->out_len;
-    memcpy(o, "HTTP/1.1 ", 9);
-    o += 9;
-    o[0] = (char)('0' + st / 100);
-    o[1] = (char)('0' + st / 10 % 10);
-    o[2] = (char)('0' + st % 10);
-    o[3] = ' ';
-    o += 4;
-    memcpy(o, reason, rl);
-    o += rl;
-    *o++ = '\r';
-    *o++ = '\n';
-    if (!has_server && app->server_header) {
-        memcpy(o, app->server_header, app->server_header_len);
-        o += app->server_header_len;
-    }
-    if (!has_date) {
-        memcpy(o, "Date: ", 6);
-        memcpy(o + 6, weft__http_date_now(), WEFT_HTTP_DATE_LEN);
-        o += 6 + WEFT_HTTP_DATE_LEN;
-        *o++ = '\r';
-        *o++ = '\n';
-    }
-    for (size_t i = 0; i < nh; i++) {
-        const char *n, *v;
-        size_t nl, vl;
-        weft_http_headers_at(resp->headers, i, &n, &nl, &v, &vl);
-        char f = (char)(n[0] | 0x20);
-        if ((f == 'c' && (ieq(n, nl, "content-length") || ieq(n, nl, "connection"))) ||
-            (f == 't' && ieq(n, nl, "transfer-encoding")))
-            continue; /* framing is ours */
-        memcpy(o, n, nl);
-        o += nl;
-        *o++ = ':';
-        *o++ = ' ';
-        memcpy(o, v, vl);
-        o += vl;
-        *o++ = '\r';
-        *o++ = '\n';
-    }
     if (resp->framing == RF_LENGTH) {
         memcpy(o, "Content-Length: ", 16);
         o += 16;

@@ -364,7 +364,8 @@ static void wake_waiters(weft_http_server *srv)
 
 void weft__server_notify_http(weft_http_server *srv)
 {
-    if (srv->waiters)
+    /* Called on every request; only shutdown / wait-closed waiters care. */
+    if (srv->nwait_end)
         wake_waiters(srv);
 }
 
@@ -407,6 +408,8 @@ static int server_wait(weft_http_server *srv, bool for_close, uint64_t deadline,
     struct waiter_ctx wc = {.sw.w.unhook = waiter_unhook, .sw.for_close = for_close, .srv = srv};
     weft__timer_init(&wc.timer, waiter_timeout, &wc);
     weft__server_ref_http(srv);
+    if (!for_close)
+        srv->nwait_end++;
     int r = 0;
     while (for_close ? !srv->closed : !all_ended(srv)) {
         wc.sw.prev = NULL;
@@ -421,6 +424,8 @@ static int server_wait(weft_http_server *srv, bool for_close, uint64_t deadline,
         if (r < 0)
             break;
     }
+    if (!for_close)
+        srv->nwait_end--;
     weft__server_unref_http(srv);
     return r;
 }

@@ -344,6 +344,7 @@ struct weft_http_server {
     bool scratch_busy;          /* a read callback is using it */
 
     struct srv_waiter *waiters;
+    size_t nwait_end;           /* waiters for "everything ended" among them */
 
     /* access log */
     char *log;
@@ -371,6 +372,8 @@ void weft__access_log_flush(weft_http_server *srv);
 /* The current Date header value (IMF-fixdate), cached per second per
  * thread (date_cache.c). Points at WEFT_HTTP_DATE_LEN chars. */
 const char *weft__http_date_now(void);
+/* The same, with a number that changes whenever the text does. */
+const char *weft__http_date_now_gen(unsigned *gen);
 /* Decimal digits of v at out (room for 20); returns the length. */
 size_t weft__u64_dec(char *out, uint64_t v);
 
