@@ -330,10 +330,11 @@ typedef struct weft_http_run_opts {
  * loops (one per worker, the first on this thread), listen on every one,
  * call on_ready, run; on the signal, shut every worker down gracefully
  * (weft_http_server_shutdown with shutdown_grace_ns) and return 0. A second
- * signal during the grace period stops at once. Returns an error if any
- * worker cannot start (-EADDRINUSE, WEFT_ETLS_CONFIG, ...): then nothing
- * runs. Call it outside any loop or task (-EBUSY otherwise). opts may be
- * NULL. */
+ * signal during the grace period stops at once. While it runs SIGPIPE is
+ * ignored (if it was at its default), as nginx and Python do. Returns an
+ * error if any worker cannot start (-EADDRINUSE, WEFT_ETLS_CONFIG, ...):
+ * then nothing runs. Call it outside any loop or task (-EBUSY otherwise).
+ * opts may be NULL. */
 int weft_http_run_app(weft_http_app *app, const weft_http_run_opts *opts);
 
 /* Ask a running weft_http_run_app to shut down as if signalled. Safe from

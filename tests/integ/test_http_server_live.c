@@ -12,6 +12,7 @@
  * that only its memory is counted. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -40,6 +41,8 @@ struct live {
     atomic_int port;        /* > 0 once listening, < 0 on failure */
     atomic_int calls;       /* handler runs */
     int shutdown_rc;
+    char file[256];         /* served by /file */
+    uint64_t file_len;      /* what /file promises (may exceed the file) */
 };
 
 static int h_hello(weft_http_request *req, weft_http_response *resp, void *ud)
@@ -114,6 +117,22 @@ static int h_slow(weft_http_request *req, weft_http_response *resp, void *ud)
     return weft_http_response_send_text(resp, "text/plain", "slow\n");
 }
 
+/* The file, by sendfile: Content-Length first, then the bytes. */
+static int h_file(weft_http_request *req, weft_http_response *resp, void *ud)
+{
+    struct live *l = ud;
+    (void)req;
+    atomic_fetch_add(&l->calls, 1);
+    int fd = open(l->file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 404;
+    weft_http_response_set_header(resp, "Content-Type", "application/octet-stream");
+    weft_http_response_set_content_length(resp, l->file_len);
+    int r = weft_http_response_sendfile(resp, fd, 0, (size_t)l->file_len);
+    close(fd);
+    return r;
+}
+
 static int server_main(void *arg)
 {
     struct live *l = arg;
@@ -125,6 +144,7 @@ static int server_main(void *arg)
         weft_http_app_post(l->app, "/echo", h_echo, l);
         weft_http_app_get(l->app, "/stream", h_stream, l);
         weft_http_app_get(l->app, "/slow", h_slow, l);
+        weft_http_app_get(l->app, "/file", h_file, l);
         err = weft_http_server_new(NULL, l->app, &l->opts, &l->srv);
     }
     if (!err)
@@ -507,6 +527,78 @@ static void graceful_shutdown_in_flight(void **state)
     assert_int_equal(weft_test_count_fds(), fds0);
 }
 
+static void make_file(struct live *l, uint64_t len, uint64_t promise)
+{
+    snprintf(l->file, sizeof l->file, "%s", tmp_path("file"));
+    int fd = open(l->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    char block[65536];
+    for (uint64_t off = 0; off < len; off += sizeof block) {
+        for (size_t i = 0; i < sizeof block; i++)
+            block[i] = (char)((off + i) * 7 + 3);
+        size_t n = len - off < sizeof block ? (size_t)(len - off) : sizeof block;
+        assert_int_equal(write(fd, block, n), (ssize_t)n);
+    }
+    close(fd);
+    l->file_len = promise;
+}
+
+static void sendfile_downloads(void **state)
+{
+    (void)state;
+    int fds0 = weft_test_count_fds();
+    struct live l;
+    live_start(&l, NULL);
+    int port = atomic_load(&l.port);
+    make_file(&l, 8u << 20, 8u << 20);
+    char cmd[1024], out[4096];
+    /* Whole, and checked byte for byte. */
+    snprintf(cmd, sizeof cmd,
+             "timeout 30 curl -sS http://127.0.0.1:%d/file | cmp - %s && echo same", port, l.file);
+    assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+    assert_string_equal(out, "same\n");
+    /* HEAD: the length, no bytes. */
+    snprintf(cmd, sizeof cmd, "timeout 30 curl -sS -I http://127.0.0.1:%d/file | tr -d '\\r'", port);
+    assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+    assert_non_null(strstr(out, "Content-Length: 8388608\n"));
+    /* Clients that vanish half-way, with a reset: sendfile(2) to them must
+     * not raise SIGPIPE in the server (that would kill this process). */
+    for (int i = 0; i < 8; i++) {
+        int fd = raw_connect(port);
+        raw_send_str(fd, "GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+        char buf[65536];
+        assert_true(recv(fd, buf, sizeof buf, 0) > 0);
+        if (i % 2) {
+            struct linger lg = {1, 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        } else {
+            shutdown(fd, SHUT_RDWR);
+        }
+        close(fd);
+        usleep(20000);
+    }
+    /* A file shorter than promised: the body is cut and the connection
+     * closed, never passed off as complete. */
+    make_file(&l, 100000, 200000);
+    int fd = raw_connect(port);
+    raw_send_str(fd, "GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+    static char big[400000];
+    bool closed;
+    size_t n = raw_read_all(fd, big, sizeof big, &closed);
+    close(fd);
+    assert_true(closed);
+    char *body = strstr(big, "\r\n\r\n");
+    assert_non_null(body);
+    assert_true(n - (size_t)(body + 4 - big) < 200000);
+    /* And the server still serves. */
+    snprintf(cmd, sizeof cmd, "timeout 20 curl -sS http://127.0.0.1:%d/", port);
+    assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+    assert_string_equal(out, "hello\n");
+    unlink(l.file);
+    live_stop(&l);
+    assert_int_equal(weft_test_count_fds(), fds0);
+}
+
 /* ------------------------------------------------------ memory per idle */
 
 static int rss_server_main(void *arg)
@@ -603,6 +695,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(slowloris_cut_off),
     cmocka_unit_test(graceful_shutdown_in_flight),
     cmocka_unit_test(idle_connections_rss),
+    cmocka_unit_test(sendfile_downloads),
 };
 
 WEFT_TEST_MAIN(tests)
