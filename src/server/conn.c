@@ -22,6 +22,7 @@
  * re-arms for the real deadline.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,11 +124,34 @@ static void conn_close(struct conn *c, bool linger)
     weft_transport_close(c->t);
 }
 
-/* A request the handler never sees: answer status and close. */
-static void conn_error(struct conn *c, int status)
+/* A request the handler never sees: answer status (and log it with what
+ * arrived of its first line) and close. */
+static void conn_error_logged(struct conn *c, int status, bool parsed)
 {
+    struct hx *x = c->x;
+    if (c->srv->app->log_fd >= 0) {
+        if (x && parsed) {
+            /* setup NUL-terminated the views in place: rebuild the line. */
+            const weft_h1_request *h = &x->req.h;
+            char line[300];
+            int n = snprintf(line, sizeof line, "%.*s %.*s HTTP/1.%d", (int)h->method.len,
+                             h->method.ptr, (int)(h->target.len < 256 ? h->target.len : 256),
+                             h->target.ptr, h->version);
+            weft__access_log_canned(c, status, line, n > 0 ? (size_t)n : 0);
+        } else if (x && x->in) {
+            weft__access_log_canned(c, status, x->in + x->in_pos, x->in_len - x->in_pos);
+        } else {
+            weft__access_log_canned(c, status, NULL, 0);
+        }
+    }
     weft__response_canned(c, status);
     conn_close(c, true);
+}
+
+/* An answer for bytes that did not make a request. */
+static void conn_error(struct conn *c, int status)
+{
+    conn_error_logged(c, status, false);
 }
 
 void weft__conn_close_idle(struct conn *c)
@@ -449,7 +473,7 @@ static void start_request(struct conn *c, struct hx *x, size_t n)
     if (!st && (x->req.h.flags & WEFT_H1_F_EXPECT_OTHER))
         st = 417;
     if (st) {
-        conn_error(c, st);
+        conn_error_logged(c, st, true);
         return;
     }
     c->nreq++;
@@ -459,7 +483,7 @@ static void start_request(struct conn *c, struct hx *x, size_t n)
     if (weft__worker_start(srv, x) != 0) {
         x->state = XS_HEAD;
         srv->nactive--;
-        conn_error(c, 500);
+        conn_error_logged(c, 500, true);
     }
 }
 

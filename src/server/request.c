@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,20 +316,26 @@ int weft_http_request_peername(const weft_http_request *req, struct sockaddr_sto
     return weft_transport_peername(x->c->t, ss, len);
 }
 
+void weft__remote_text(weft_transport *t, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    snprintf(buf, cap, "-");
+    if (t && weft_transport_peername(t, &ss, &len) == 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)cap);
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)cap);
+    }
+}
+
 const char *weft_http_request_remote(weft_http_request *req)
 {
     if (req->remote)
         return req->remote;
     struct hx *x = HX_OF_REQ(req);
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    char buf[INET6_ADDRSTRLEN] = "-";
-    if (weft_http_request_peername(req, &ss, &len) == 0) {
-        if (ss.ss_family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, sizeof buf);
-        else if (ss.ss_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, sizeof buf);
-    }
+    char buf[INET6_ADDRSTRLEN];
+    weft__remote_text(x->c->t, buf, sizeof buf);
     req->remote = weft__hx_strdup(x, buf, strlen(buf));
     return req->remote ? req->remote : "-";
 }

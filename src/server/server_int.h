@@ -245,6 +245,9 @@ void weft__request_rebase(struct hx *x, const char *old_base, size_t len, char *
  * 0 when more is needed, or a parse error. */
 int weft__request_discard(struct hx *x);
 
+/* The peer's address without the port ("127.0.0.1"), or "-" (request.c). */
+void weft__remote_text(weft_transport *t, char *buf, size_t cap);
+
 /* Finish the response after the handler returned (response.c). */
 void weft__response_finish(struct hx *x, int result);
 /* Write the cork out (if anything is in it). */
@@ -366,6 +369,9 @@ void weft__server_notify_http(weft_http_server *srv);
 /* Append the log line of a finished request (access_log.c). */
 void weft__access_log(struct hx *x);
 void weft__access_log_flush(weft_http_server *srv);
+/* The line of an answer no handler gave (a bad request, a timeout): raw is
+ * what arrived of the request (its first line is logged, escaped), or NULL. */
+void weft__access_log_canned(struct conn *c, int status, const char *raw, size_t len);
 
 /* ----------------------------------------------------------- formatting */
 

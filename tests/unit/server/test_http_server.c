@@ -4,6 +4,8 @@
  * closed, the handler never called), timeouts without waiting, graceful
  * shutdown. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "http_env.h"
 
@@ -616,6 +618,183 @@ static void idle_connection_holds_nothing(void **state)
     env_close(&e);
 }
 
+/* --------------------------------------------- files, lengths, access log */
+
+static char file_path[256];
+
+static int h_file(weft_http_request *req, weft_http_response *resp, void *ud)
+{
+    struct env *e = ud;
+    e->calls++;
+    int fd = open(file_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 404;
+    const char *q = weft_http_request_query_string(req);
+    size_t promise = q ? (size_t)atoi(q) : 10000;
+    if (!q || strcmp(q, "chunked") != 0)
+        weft_http_response_set_content_length(resp, promise);
+    else
+        promise = 10000;
+    int r = weft_http_response_sendfile(resp, fd, 0, promise);
+    close(fd);
+    return r;
+}
+
+static void sendfile_over_memory_copies(void **state)
+{
+    (void)state;
+    snprintf(file_path, sizeof file_path, "/tmp/weft-http-unit-%d", (int)getpid());
+    FILE *f = fopen(file_path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 10000; i++)
+        fputc('a' + i % 26, f);
+    fclose(f);
+    struct env e;
+    env_open(&e);
+    assert_int_equal(weft_http_app_get(e.app, "/file", h_file, &e), 0);
+    env_connect(&e, 0, 0);
+    struct resp r;
+    /* A memory transport cannot sendfile(2): the bytes are read and written. */
+    send_str(&e, "GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_int_equal(r.body_len, 10000);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(r.body[i], 'a' + i % 26);
+    send_str(&e, "GET /file?chunked HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_true(r.chunked);
+    assert_int_equal(r.body_len, 10000);
+    send_str(&e, "HEAD /file HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_HEAD, &r);
+    assert_string_equal(resp_header(&r, "Content-Length"), "10000");
+    assert_int_equal(r.body_len, 0);
+    /* Promised more than the file holds: cut, closed, not complete. */
+    send_str(&e, "GET /file?20000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    PUMP(&e, e.c.eof || e.c.lost);
+    assert_false(next_response(&e.c, WEFT_H1_METHOD_GET, &r));
+    unlink(file_path);
+    env_close(&e);
+}
+
+static int h_lengths(weft_http_request *req, weft_http_response *resp, void *ud)
+{
+    struct env *e = ud;
+    e->calls++;
+    const char *p = weft_http_request_path(req);
+    weft_http_response_set_content_length(resp, 5);
+    if (strcmp(p, "/over") == 0) {
+        assert_int_equal(weft_http_response_write(resp, "abc", 3), 0);
+        assert_int_equal(weft_http_response_write(resp, "def", 3), -EINVAL);
+        return weft_http_response_write(resp, "de", 2);
+    }
+    if (strcmp(p, "/short") == 0)
+        return weft_http_response_write(resp, "abc", 3); /* then returns */
+    if (strcmp(p, "/close") == 0) {
+        weft_http_response_set_keep_alive(resp, false);
+        return weft_http_response_write(resp, "abcde", 5);
+    }
+    /* Headers after the head are refused. */
+    assert_int_equal(weft_http_response_prepare(resp), 0);
+    assert_int_equal(weft_http_response_set_header(resp, "X", "y"), -EBUSY);
+    assert_int_equal(weft_http_response_set_status(resp, 404), -EBUSY);
+    return weft_http_response_write(resp, "12345", 5);
+}
+
+static void declared_lengths(void **state)
+{
+    (void)state;
+    struct env e;
+    env_open(&e);
+    assert_int_equal(weft_http_app_add_route(e.app, "GET", "/{x}", h_lengths, &e), 0);
+    env_connect(&e, 0, 0);
+    struct resp r;
+    send_str(&e, "GET /over HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_string_equal(r.body, "abcde");
+    send_str(&e, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_string_equal(r.body, "12345");
+    send_str(&e, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    PUMP(&e, e.c.eof);
+    env_close(&e);
+
+    env_open(&e);
+    assert_int_equal(weft_http_app_add_route(e.app, "GET", "/{x}", h_lengths, &e), 0);
+    env_connect(&e, 0, 0);
+    send_str(&e, "GET /short HTTP/1.1\r\nHost: x\r\n\r\n");
+    PUMP(&e, e.c.eof || e.c.lost);
+    assert_false(next_response(&e.c, WEFT_H1_METHOD_GET, &r)); /* 3 of 5 bytes, then closed */
+    env_close(&e);
+}
+
+static int h_ua(weft_http_request *req, weft_http_response *resp, void *ud)
+{
+    (void)req;
+    (void)ud;
+    return weft_http_response_send(resp, "12345678", 8);
+}
+
+static void access_log_lines(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+    for (int fmt = 0; fmt < 2; fmt++) {
+        struct env e;
+        env_open(&e);
+        assert_int_equal(weft_http_app_get(e.app, "/", h_ua, &e), 0);
+        assert_int_equal(weft_http_app_set_access_log(e.app, p[1], fmt), 0);
+        env_connect(&e, 0, 0);
+        struct resp r;
+        send_str(&e, "GET /?a=\"b\" HTTP/1.1\r\nHost: x\r\nReferer: http://r/\r\n"
+                     "User-Agent: evil\" \\ \xc3\xa9" "agent\r\n\r\n"
+                     "GET /missing HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                     "GET /\x7f HTTP/1.1\r\nHost: x\r\n\r\n");
+        get_response(&e, WEFT_H1_METHOD_GET, &r);
+        get_response(&e, WEFT_H1_METHOD_GET, &r);
+        get_response(&e, WEFT_H1_METHOD_GET, &r);
+        assert_int_equal(r.status, 400);
+        settle(&e);
+        env_close(&e);
+        char buf[4096];
+        ssize_t n = read(p[0], buf, sizeof buf - 1);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        /* "- - -" with no socket address, the local time in brackets. */
+        char *l1 = buf, *l2 = strchr(buf, '\n');
+        assert_non_null(l2);
+        *l2++ = '\0';
+        char *l3 = strchr(l2, '\n');
+        assert_non_null(l3);
+        *l3++ = '\0';
+        assert_non_null(strchr(l3, '\n'));
+        *strchr(l3, '\n') = '\0';
+        /* The bad request's line, as it came, escaped. */
+        const char *rest3 = strstr(l3, "] ");
+        assert_non_null(rest3);
+        assert_string_equal(rest3, fmt == WEFT_HTTP_LOG_COMMON
+                                       ? "] \"GET /\\x7F HTTP/1.1\" 400 -"
+                                       : "] \"GET /\\x7F HTTP/1.1\" 400 - \"-\" \"-\"");
+        assert_int_equal(strncmp(l1, "- - - [", 7), 0);
+        const char *rest1 = strstr(l1, "] ");
+        const char *rest2 = strstr(l2, "] ");
+        assert_non_null(rest1);
+        assert_non_null(rest2);
+        if (fmt == WEFT_HTTP_LOG_COMMON) {
+            assert_string_equal(rest1, "] \"GET /?a=\\x22b\\x22 HTTP/1.1\" 200 8");
+            assert_string_equal(rest2, "] \"GET /missing HTTP/1.0\" 404 14");
+        } else {
+            assert_string_equal(rest1, "] \"GET /?a=\\x22b\\x22 HTTP/1.1\" 200 8 \"http://r/\" "
+                                       "\"evil\\x22 \\x5C \\xC3\\xA9agent\"");
+            assert_string_equal(rest2, "] \"GET /missing HTTP/1.0\" 404 14 \"-\" \"-\"");
+        }
+    }
+    close(p[0]);
+    close(p[1]);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(get_and_keep_alive),
     cmocka_unit_test(byte_by_byte),
@@ -636,6 +815,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(graceful_shutdown),
     cmocka_unit_test(shutdown_past_grace_cancels),
     cmocka_unit_test(idle_connection_holds_nothing),
+    cmocka_unit_test(sendfile_over_memory_copies),
+    cmocka_unit_test(declared_lengths),
+    cmocka_unit_test(access_log_lines),
 };
 
 WEFT_TEST_MAIN(tests)
