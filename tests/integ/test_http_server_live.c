@@ -688,6 +688,69 @@ static void idle_connections_rss(void **state)
 #endif
 }
 
+/* ------------------------------------------------------------ run_app */
+
+struct run_ctx {
+    weft_http_app *app;
+    atomic_int port;
+    int rc;
+    weft_http_run_opts o;
+};
+
+static void on_ready(weft_http_server *srv, void *ud)
+{
+    struct run_ctx *r = ud;
+    atomic_store(&r->port, weft_http_server_port(srv));
+}
+
+static void *run_thread(void *arg)
+{
+    struct run_ctx *r = arg;
+    r->rc = weft_http_run_app(r->app, &r->o);
+    return NULL;
+}
+
+static int busy_main(void *arg)
+{
+    return weft_http_run_app(arg, NULL);
+}
+
+static void run_app_workers_and_stop(void **state)
+{
+    (void)state;
+    int fds0 = weft_test_count_fds();
+    struct live dummy = {0};
+    struct run_ctx r = {0};
+    assert_int_equal(weft_http_app_new(&r.app), 0);
+    assert_int_equal(weft_http_app_get(r.app, "/", h_hello, &dummy), 0);
+    r.o = (weft_http_run_opts){.host = "127.0.0.1", .workers = 3, .no_signals = true,
+                               .on_ready = on_ready, .ud = &r};
+    assert_int_equal(weft_http_run_stop(), -ESRCH);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, run_thread, &r), 0);
+    for (int i = 0; i < 2000 && !atomic_load(&r.port); i++)
+        usleep(5000);
+    int port = atomic_load(&r.port);
+    assert_true(port > 0);
+    /* 30 connections spread over the workers; all answered. */
+    char cmd[512], out[4096];
+    snprintf(cmd, sizeof cmd,
+             "for i in $(seq 30); do timeout 10 curl -sS http://127.0.0.1:%d/ || exit 1; done "
+             "| grep -c hello",
+             port);
+    assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+    assert_string_equal(out, "30\n");
+    assert_int_equal(atomic_load(&dummy.calls), 30);
+    assert_int_equal(weft_http_run_stop(), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(weft_http_run_stop(), -ESRCH);
+    /* Not from inside a loop. */
+    assert_int_equal(weft_run(busy_main, r.app), -EBUSY);
+    weft_http_app_free(r.app);
+    assert_int_equal(weft_test_count_fds(), fds0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(curl_clients),
     cmocka_unit_test(python_clients),
@@ -696,6 +759,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(graceful_shutdown_in_flight),
     cmocka_unit_test(idle_connections_rss),
     cmocka_unit_test(sendfile_downloads),
+    cmocka_unit_test(run_app_workers_and_stop),
 };
 
 WEFT_TEST_MAIN(tests)
