@@ -508,6 +508,32 @@ int weft_http_response_drain(weft_http_response *resp);
  * is complete. Later writes are -EBUSY. Returning from the handler does it. */
 int weft_http_response_write_eof(weft_http_response *resp);
 
+/* ------------------------------------------------------------ body filters */
+
+/* A transformation of the body between the handler and the wire (the
+ * compression middleware's content-coding is one): write gets every piece
+ * the handler writes (sendfile's too, read from the file), and last = true
+ * once at the end (len may be 0), when it must pass on everything it holds.
+ * It passes its output on with weft_http_response_filter_emit(), which may
+ * suspend (back-pressure). done runs when the response is over, whatever
+ * happened (free the filter's state there); it may be NULL. */
+typedef struct weft_http_body_filter {
+    int (*write)(weft_http_response *resp, const void *data, size_t len, bool last, void *ud);
+    void (*done)(weft_http_response *resp, void *ud);
+} weft_http_body_filter;
+
+/* Put a filter on the body; only before the head is sent (a middleware's
+ * prepare hook is the place), one per response. The response is then
+ * streamed: a Content-Length is dropped (the filter decides the length) and
+ * the body goes chunked (HTTP/1.1) or up to the close (HTTP/1.0); sendfile
+ * reads the file instead of sendfile(2). The table is borrowed (static
+ * const). -EBUSY once the head is out, -EINVAL for a second filter. */
+int weft_http_response_set_body_filter(weft_http_response *resp, const weft_http_body_filter *f,
+                                       void *ud);
+
+/* From a filter's write only: send filtered bytes (-EINVAL elsewhere). */
+int weft_http_response_filter_emit(weft_http_response *resp, const void *data, size_t len);
+
 /* The head was sent (or queued), and the response is complete. */
 bool weft_http_response_prepared(const weft_http_response *resp);
 bool weft_http_response_finished(const weft_http_response *resp);

@@ -20,6 +20,8 @@
 void weft__response_reset(struct hx *x)
 {
     weft_http_response *r = &x->resp;
+    if (r->filter && r->filter->done)
+        r->filter->done(r, r->filter_ud);
     weft_http_headers *h = r->headers;
     if (h)
         weft_http_headers_clear(h);
@@ -309,6 +311,8 @@ again:;
         *o++ = '\r';
         *o++ = '\n';
     }
+    if (resp->filter)
+        resp->has_clen = false; /* the filter decides the length */
     if (st < 200 || st == 204 || st == 304)
         resp->no_body = true;
     if (st < 200 || st == 204)
@@ -455,6 +459,8 @@ uint64_t weft_http_response_body_bytes(const weft_http_response *resp)
 
 /* ----------------------------------------------------------- public: body */
 
+static int body_write(struct hx *x, const void *data, size_t len, bool last);
+
 int weft_http_response_send(weft_http_response *resp, const void *body, size_t len)
 {
     if (!weft__current_task)
@@ -469,6 +475,16 @@ int weft_http_response_send(weft_http_response *resp, const void *body, size_t l
     int err = emit_head(x);
     if (err)
         return err;
+    if (resp->filter) {
+        /* A filter changes the length: streamed, then ended. */
+        if (!resp->no_body) {
+            resp->filter_ended = true;
+            err = body_write(x, body, len, true);
+        }
+        if (err)
+            return err;
+        return weft_http_response_write_eof(resp);
+    }
     resp->state = RS_DONE;
     if (!resp->no_body && len) {
         err = put_bytes(x, body, len);
@@ -535,20 +551,16 @@ static int begin_body(struct hx *x)
     return 0;
 }
 
-int weft_http_response_write(weft_http_response *resp, const void *data, size_t len)
+/* Body bytes as they go on the wire: framed (a chunk), counted, checked
+ * against the declared length. */
+static int raw_body(struct hx *x, const void *data, size_t len)
 {
-    if (!weft__current_task)
-        return -EPERM;
-    if (len && !data)
-        return -EINVAL;
-    struct hx *x = HX_OF_RESP(resp);
-    int err = begin_body(x);
-    if (err)
-        return err;
-    if (resp->no_body || !len)
-        return after_write(x);
+    weft_http_response *resp = &x->resp;
+    if (!len)
+        return 0;
     if (resp->framing == RF_LENGTH && resp->sent + len > resp->clen)
         return -EINVAL;
+    int err;
     if (resp->framing == RF_CHUNKED) {
         char hdr[WEFT_H1_CHUNK_HEADER_MAX];
         size_t hl = weft_h1_chunk_header(hdr, len);
@@ -563,6 +575,66 @@ int weft_http_response_write(weft_http_response *resp, const void *data, size_t 
     if (err)
         return err;
     resp->sent += len;
+    return 0;
+}
+
+/* Body bytes from the handler: through the body filter when one is set. */
+static int body_write(struct hx *x, const void *data, size_t len, bool last)
+{
+    weft_http_response *resp = &x->resp;
+    if (resp->filter && !resp->in_filter) {
+        resp->in_filter = true;
+        int err = resp->filter->write(resp, data, len, last, resp->filter_ud);
+        resp->in_filter = false;
+        return err;
+    }
+    return raw_body(x, data, len);
+}
+
+int weft_http_response_filter_emit(weft_http_response *resp, const void *data, size_t len)
+{
+    if (!resp->in_filter)
+        return -EINVAL; /* only from the filter's write */
+    struct hx *x = HX_OF_RESP(resp);
+    if (len && !data)
+        return -EINVAL;
+    int err = raw_body(x, data, len);
+    if (err)
+        return err;
+    if (!x->in_run || x->out_len > WEFT__HTTP_CORK_MAX)
+        err = weft__hx_flush(x);
+    if (!err && (x->c->flags & CF_PAUSED_W))
+        err = weft_http_response_drain(resp);
+    return err;
+}
+
+int weft_http_response_set_body_filter(weft_http_response *resp, const weft_http_body_filter *f,
+                                       void *ud)
+{
+    if (resp->state != RS_NEW && resp->state != RS_PREPARING)
+        return -EBUSY;
+    if (!f || !f->write || resp->filter)
+        return -EINVAL;
+    resp->filter = f;
+    resp->filter_ud = ud;
+    return 0;
+}
+
+int weft_http_response_write(weft_http_response *resp, const void *data, size_t len)
+{
+    if (!weft__current_task)
+        return -EPERM;
+    if (len && !data)
+        return -EINVAL;
+    struct hx *x = HX_OF_RESP(resp);
+    int err = begin_body(x);
+    if (err)
+        return err;
+    if (resp->no_body || !len)
+        return after_write(x);
+    err = body_write(x, data, len, false);
+    if (err)
+        return err;
     return after_write(x);
 }
 
@@ -582,7 +654,7 @@ static int copy_file(struct hx *x, int fd, off_t offset, size_t count)
             err = n < 0 ? -errno : -EIO; /* shorter than promised */
             break;
         }
-        err = put_bytes(x, buf, (size_t)n);
+        err = x->resp.filter ? body_write(x, buf, (size_t)n, false) : put_bytes(x, buf, (size_t)n);
         if (!err)
             err = weft__hx_flush(x);
         if (!err && (x->c->flags & CF_PAUSED_W))
@@ -608,6 +680,13 @@ int weft_http_response_sendfile(weft_http_response *resp, int fd, off_t offset, 
         return err;
     if (resp->no_body || !count)
         return after_write(x);
+    if (resp->filter) {
+        /* The bytes must pass through the filter: read them. */
+        err = copy_file(x, fd, offset, count);
+        if (err)
+            resp->broken = true;
+        return err ? err : after_write(x);
+    }
     if (resp->framing == RF_LENGTH && resp->sent + count > resp->clen)
         return -EINVAL;
     if (resp->framing == RF_CHUNKED) {
@@ -681,6 +760,15 @@ int weft_http_response_write_eof(weft_http_response *resp)
     int err = begin_body(x);
     if (err)
         return err;
+    if (resp->filter && !resp->no_body && !resp->filter_ended) {
+        resp->filter_ended = true;
+        err = body_write(x, NULL, 0, true); /* the filter's tail */
+        if (err) {
+            resp->broken = true;
+            resp->state = RS_DONE;
+            return err;
+        }
+    }
     resp->state = RS_DONE;
     if (!resp->no_body) {
         if (resp->framing == RF_CHUNKED)

@@ -168,6 +168,10 @@ struct weft_http_response {
     bool close_after;          /* decided when the head was built */
     bool broken;               /* the body was cut short: close the connection */
     bool no_hooks;             /* a prepare hook failed: the 500 goes without */
+    const weft_http_body_filter *filter; /* transforms the body (coding) */
+    void *filter_ud;
+    bool in_filter;            /* inside filter->write: emit goes out raw */
+    bool filter_ended;         /* the filter got its last call */
     uint64_t sent;             /* body bytes written */
 };
 

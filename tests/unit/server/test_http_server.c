@@ -795,6 +795,109 @@ static void access_log_lines(void **state)
     close(p[1]);
 }
 
+/* A filter that upper-cases the body and holds back the last byte of each
+ * piece until the next (to see that the end flushes what is held). */
+struct upper {
+    char held;
+    bool has;
+    int done;
+};
+
+static int upper_write(weft_http_response *resp, const void *data, size_t len, bool last,
+                       void *ud)
+{
+    struct upper *u = ud;
+    char buf[8192];
+    size_t n = 0;
+    if (u->has && (len || last)) {
+        buf[n++] = u->held;
+        u->has = false;
+    }
+    const char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        char ch = p[i] >= 'a' && p[i] <= 'z' ? (char)(p[i] - 32) : p[i];
+        if (i + 1 == len && !last) {
+            u->held = ch;
+            u->has = true;
+        } else {
+            buf[n++] = ch;
+        }
+        if (n == sizeof buf) {
+            int r = weft_http_response_filter_emit(resp, buf, n);
+            if (r < 0)
+                return r;
+            n = 0;
+        }
+    }
+    return n ? weft_http_response_filter_emit(resp, buf, n) : 0;
+}
+
+static void upper_done(weft_http_response *resp, void *ud)
+{
+    (void)resp;
+    ((struct upper *)ud)->done++;
+}
+
+static const weft_http_body_filter upper_filter = {upper_write, upper_done};
+
+static int upper_prepare(weft_http_request *req, weft_http_response *resp, void *ud)
+{
+    if (!weft_http_request_header(req, "X-Upper"))
+        return 0;
+    struct upper *u = ud;
+    u->has = false;
+    return weft_http_response_set_body_filter(resp, &upper_filter, u);
+}
+
+static void body_filter(void **state)
+{
+    (void)state;
+    static const weft_http_middleware mw = {.prepare = upper_prepare};
+    struct upper u = {0};
+    snprintf(file_path, sizeof file_path, "/tmp/weft-http-unit-f-%d", (int)getpid());
+    FILE *f = fopen(file_path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 10000; i++)
+        fputc('a' + i % 26, f);
+    fclose(f);
+    struct env e;
+    env_open(&e);
+    add_routes(&e);
+    assert_int_equal(weft_http_app_get(e.app, "/file", h_file, &e), 0);
+    assert_int_equal(weft_http_app_use(e.app, &mw, &u), 0);
+    env_connect(&e, 0, 0);
+    struct resp r;
+    /* Whole (send): chunked now, no Content-Length. */
+    send_str(&e, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Upper: 1\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_true(r.chunked);
+    assert_null(resp_header(&r, "Content-Length"));
+    assert_string_equal(r.body, "HELLO GET /HELLO");
+    /* Streamed writes. */
+    send_str(&e, "GET /stream HTTP/1.1\r\nHost: x\r\nX-Upper: 1\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_string_equal(r.body, "ONE,TWO,THREE");
+    /* sendfile goes through the filter (read, not spliced). */
+    send_str(&e, "GET /file HTTP/1.1\r\nHost: x\r\nX-Upper: 1\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_int_equal(r.body_len, 10000);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(r.body[i], 'A' + i % 26);
+    /* HEAD: no body, the filter never writes. */
+    send_str(&e, "HEAD /hello HTTP/1.1\r\nHost: x\r\nX-Upper: 1\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_HEAD, &r);
+    assert_int_equal(r.body_len, 0);
+    /* Without the header: untouched, with its length. */
+    send_str(&e, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_string_equal(r.body, "hello GET /hello");
+    assert_string_equal(resp_header(&r, "Content-Length"), "16");
+    settle(&e);
+    assert_int_equal(u.done, 4);
+    unlink(file_path);
+    env_close(&e);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(get_and_keep_alive),
     cmocka_unit_test(byte_by_byte),
@@ -818,6 +921,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sendfile_over_memory_copies),
     cmocka_unit_test(declared_lengths),
     cmocka_unit_test(access_log_lines),
+    cmocka_unit_test(body_filter),
 };
 
 WEFT_TEST_MAIN(tests)
