@@ -172,46 +172,23 @@ void weft__conn_close_idle(struct conn *c)
 
 /* ---------------------------------------------------------- input buffer */
 
-/* Bytes of input that must be kept: the head of the request in flight
- * (its views point there) and what has not been used yet. */
-static bool head_live(const struct hx *x)
-{
-    return x->state == XS_RUN || x->state == XS_DONE;
-}
-
+/* Bytes of input that must be kept: what has not been used yet (the head of
+ * a request in flight lives in the exchange's head buffer, not here). */
 static size_t kept_len(const struct hx *x)
 {
-    size_t k = x->in_len - x->in_pos;
-    if (head_live(x))
-        k += x->head_end - x->head_off;
-    return k;
+    return x->in_len - x->in_pos;
 }
 
-/* Move the kept bytes to the start of dst (which may be x->in itself): the
- * live head first, then the unused bytes. */
+/* Move the unused bytes to the start of dst (which may be x->in itself). */
 static void relocate(struct hx *x, char *dst)
 {
     char *src = x->in;
-    if (!src) {
-        x->in = dst;
-        x->in_len = x->in_pos = x->head_off = x->head_end = 0;
-        return;
-    }
-    size_t rest = x->in_len - x->in_pos;
-    size_t hl = 0;
-    if (head_live(x)) {
-        hl = x->head_end - x->head_off;
-        if (dst != src + x->head_off) {
-            memmove(dst, src + x->head_off, hl);
-            weft__request_rebase(x, src + x->head_off, hl, dst);
-        }
-    }
-    memmove(dst + hl, src + x->in_pos, rest);
+    size_t rest = src ? x->in_len - x->in_pos : 0;
+    if (rest)
+        memmove(dst, src + x->in_pos, rest);
     x->in = dst;
-    x->head_off = 0;
-    x->head_end = hl;
-    x->in_pos = hl;
-    x->in_len = hl + rest;
+    x->in_pos = 0;
+    x->in_len = rest;
     /* The parser keeps offsets into the buffer it saw: it notices the move
      * and rescans, which is correct. */
 }
@@ -461,15 +438,38 @@ void weft__conn_schedule(struct conn *c)
     weft__loop_post(c->srv->loop, &x->cont);
 }
 
+/* Copy the head to the exchange's head buffer and point the parsed views
+ * there: the strings a handler gets must not move while it runs, and the
+ * input buffer moves (the scratch buffer is reused by the next read, ibuf is
+ * compacted and grown). A few hundred bytes of memcpy per request buy that. */
+static int keep_head(struct hx *x, const char *head, size_t n)
+{
+    if (x->hcap < n + 1) {
+        size_t cap = x->hcap ? x->hcap : 1024;
+        while (cap < n + 1)
+            cap *= 2;
+        char *nb = malloc(cap);
+        if (!nb)
+            return -ENOMEM;
+        free(x->hbuf);
+        x->hbuf = nb;
+        x->hcap = cap;
+    }
+    memcpy(x->hbuf, head, n);
+    x->hbuf[n] = '\0';
+    weft__request_rebase(x, head, n, x->hbuf);
+    return 0;
+}
+
 /* Start the request whose head is in[in_pos..in_pos + n). */
 static void start_request(struct conn *c, struct hx *x, size_t n)
 {
     weft_http_server *srv = c->srv;
-    x->head_off = x->in_pos;
-    x->head_end = x->in_pos + n;
+    int st = keep_head(x, x->in + x->in_pos, n) == 0 ? 0 : 500;
     x->in_pos += n;
     x->partial = false;
-    int st = weft__request_setup(x);
+    if (!st)
+        st = weft__request_setup(x);
     if (!st && (x->req.h.flags & WEFT_H1_F_EXPECT_OTHER))
         st = 417;
     if (st) {
@@ -637,10 +637,10 @@ void weft__conn_process(struct conn *c)
         srv->scratch_busy = false;
         if (!kept_len(x)) {
             x->in = NULL;
-            x->in_len = x->in_pos = x->head_off = x->head_end = 0;
+            x->in_len = x->in_pos = 0;
         } else if (hx_room(x, 0, 0) != 0) {
             x->in = NULL;
-            x->in_len = x->in_pos = x->head_off = x->head_end = 0;
+            x->in_len = x->in_pos = 0;
             if (c->t)
                 weft_transport_abort(c->t);
             return;

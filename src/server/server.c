@@ -99,6 +99,7 @@ static void hx_destroy(struct hx *x)
     weft_http_headers_free(x->resp.headers);
     free(x->hdrs);
     free(x->ibuf);
+    free(x->hbuf);
     free(x->out);
     free(x);
 }
@@ -161,7 +162,7 @@ void weft__hx_put(weft_http_server *srv, struct hx *x)
     x->w = NULL;
     x->state = XS_HEAD;
     x->in = NULL;
-    x->in_len = x->in_pos = x->head_off = x->head_end = 0;
+    x->in_len = x->in_pos = 0;
     x->out_len = 0;
     x->partial = false;
     x->body_wait = x->drain_wait = NULL;
@@ -174,6 +175,11 @@ void weft__hx_put(weft_http_server *srv, struct hx *x)
         free(x->ibuf);
         x->ibuf = NULL;
         x->icap = 0;
+    }
+    if (x->hcap > WEFT__HTTP_KEEP_IBUF) {
+        free(x->hbuf);
+        x->hbuf = NULL;
+        x->hcap = 0;
     }
     if (x->out_cap > WEFT__HTTP_KEEP_OBUF) {
         free(x->out);

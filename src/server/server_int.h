@@ -204,13 +204,16 @@ struct hx {
     weft_h1_header *hdrs;      /* [nhdrs_cap] */
     size_t nhdrs_cap;
 
-    /* Input: in[0..in_len) holds received bytes; the request head in flight
-     * is in[head_off..head_end); in_pos is the next unread byte. in is the
-     * server's scratch buffer during a read callback, else ibuf. */
+    /* Input: in[0..in_len) holds received bytes, in_pos is the next unread
+     * one. in is the server's scratch buffer during a read callback, else
+     * ibuf. The head of the request in flight is copied to hbuf (its views
+     * point there, so they stay put while the input buffer moves). */
     char *in;
-    size_t in_len, in_pos, head_off, head_end;
+    size_t in_len, in_pos;
     char *ibuf;
     size_t icap;
+    char *hbuf;
+    size_t hcap;
 
     /* Output cork. */
     char *out;

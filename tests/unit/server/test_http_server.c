@@ -898,6 +898,68 @@ static void body_filter(void **state)
     env_close(&e);
 }
 
+/* Strings taken before a handler suspends are still good after it resumes,
+ * while other connections' bytes go through the scratch buffer and this
+ * connection's input buffer grows and moves. */
+static int h_keep(weft_http_request *req, weft_http_response *resp, void *ud)
+{
+    struct env *e = ud;
+    e->calls++;
+    const char *path = weft_http_request_path(req);
+    const char *tag = weft_http_request_header(req, "X-Tag");
+    const char *method = weft_http_request_method(req);
+    char before[256];
+    snprintf(before, sizeof before, "%s %s %s", method, path, tag ? tag : "-");
+    const char *body;
+    size_t len;
+    int r = weft_http_request_read_body(req, &body, &len); /* suspends: the body trickles */
+    if (r < 0)
+        return r;
+    char after[512];
+    snprintf(after, sizeof after, "%s %s %s", method, path, tag ? tag : "-");
+    if (strcmp(before, after) != 0)
+        return 500;
+    snprintf(after, sizeof after, "%s|%zu", before, len);
+    return weft_http_response_send_text(resp, "text/plain", after);
+}
+
+static void strings_stay_put(void **state)
+{
+    (void)state;
+    struct env e;
+    env_open(&e);
+    add_routes(&e);
+    assert_int_equal(weft_http_app_post(e.app, "/keep/{x}", h_keep, &e), 0);
+    env_connect(&e, 0, 0);
+    struct client other = {0};
+    weft_transport *a, *b;
+    assert_int_equal(weft_memory_pair_open(e.loop, NULL, NULL, NULL, &client_proto, &other, &a, &b),
+                     0);
+    other.t = b;
+    assert_int_equal(weft_http_server_serve(e.srv, a), 0);
+    send_str(&e, "POST /keep/a%20b HTTP/1.1\r\nHost: x\r\nX-Tag: first\r\nContent-Length: 200000\r\n\r\n");
+    settle(&e);
+    static char chunk[4000];
+    memset(chunk, 'q', sizeof chunk);
+    for (int i = 0; i < 50; i++) {
+        /* Someone else's requests, through the same scratch buffer. */
+        const char *o = "GET /hello?zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz HTTP/1.1\r\nHost: y\r\n"
+                        "X-Tag: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n\r\n";
+        assert_int_equal(weft_transport_write(other.t, o, strlen(o)), 0);
+        settle(&e);
+        assert_int_equal(weft_transport_write(e.c.t, chunk, sizeof chunk), 0);
+        settle(&e);
+    }
+    struct resp r;
+    get_response(&e, WEFT_H1_METHOD_POST, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "POST /keep/a b first|200000");
+    weft_transport_abort(other.t);
+    settle(&e);
+    free(other.buf);
+    env_close(&e);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(get_and_keep_alive),
     cmocka_unit_test(byte_by_byte),
@@ -922,6 +984,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(declared_lengths),
     cmocka_unit_test(access_log_lines),
     cmocka_unit_test(body_filter),
+    cmocka_unit_test(strings_stay_put),
 };
 
 WEFT_TEST_MAIN(tests)
