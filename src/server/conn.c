@@ -380,6 +380,8 @@ static void p_resume(weft_transport *t, void *ud)
         weft__conn_deadline(c, now_plus(c, c->srv->o.keepalive_timeout_ns));
     else if (x->state == XS_HEAD && x->partial)
         weft__conn_deadline(c, now_plus(c, c->srv->o.header_timeout_ns));
+    else if (x->body_wait || x->state == XS_DISCARD)
+        weft__conn_deadline(c, now_plus(c, c->srv->o.body_timeout_ns));
     if (x && x->drain_wait)
         weft__conn_wake(c, x->drain_wait, 0);
     if (weft__current_task) {
@@ -534,8 +536,8 @@ static void go_idle(struct conn *c)
     if (x->cont.cb)
         return; /* a continuation is queued: it will get here again */
     release_x(c);
-    if (c->flags & CF_EOF) {
-        conn_close(c, false);
+    if ((c->flags & CF_EOF) || c->srv->draining) {
+        conn_close(c, false); /* nothing more will come, or we are going away */
         return;
     }
     weft__conn_deadline(c, now_plus(c, c->srv->o.keepalive_timeout_ns));
