@@ -157,7 +157,8 @@ void weft__hx_put(weft_http_server *srv, struct hx *x)
 {
     weft__request_reset(x);
     weft__response_reset(x);
-    weft_h1_parser_reset(&x->parser);
+    if (x->partial)
+        weft_h1_parser_reset(&x->parser); /* a complete parse resets itself */
     x->c = NULL;
     x->w = NULL;
     x->state = XS_HEAD;
