@@ -38,6 +38,12 @@ const char *weft_strerror(int err)
     case WEFT_EHTTP_STATUS: return "HTTP error status";
     case WEFT_EHTTP_BAD_METHOD: return "invalid HTTP method";
     case WEFT_EHTTP_BAD_FRAMING: return "ambiguous HTTP message framing";
+    case WEFT_EHTTP_CONNECT_TIMEOUT: return "HTTP connect timed out";
+    case WEFT_EHTTP_READ_TIMEOUT: return "HTTP read timed out";
+    case WEFT_EHTTP_POOL_TIMEOUT: return "timed out waiting for a pooled HTTP connection";
+    case WEFT_EHTTP_PROXY: return "HTTP proxy refused the tunnel";
+    case WEFT_EHTTP_REWIND: return "HTTP request body cannot be sent again";
+    case WEFT_EHTTP_DISCONNECTED: return "server closed the connection without a response";
     case WEFT_EURL: return "malformed URL";
     case WEFT_EURL_SCHEME: return "unsupported URL scheme";
     case WEFT_EURL_HOST: return "invalid URL host";
