@@ -19,6 +19,8 @@
 
 #include "client/client_int.h"
 
+char weft__hc_digest_test_cnonce[65];
+
 /* ------------------------------------------------------------ Basic */
 
 char *weft__hc_basic_value(const char *user, const char *pass)
@@ -309,11 +311,15 @@ char *weft__hc_digest_value(struct weft__hc_digest *d, const char *user, const c
         return NULL;
     const char *realm = d->realm ? d->realm : "";
     unsigned char rnd[16];
-    char cnonce[33];
-    if (RAND_bytes(rnd, sizeof rnd) != 1)
-        return NULL;
-    for (int i = 0; i < 16; i++)
-        sprintf(cnonce + 2 * i, "%02x", rnd[i]);
+    char cnonce[65];
+    if (weft__hc_digest_test_cnonce[0]) {
+        snprintf(cnonce, sizeof cnonce, "%s", weft__hc_digest_test_cnonce);
+    } else {
+        if (RAND_bytes(rnd, sizeof rnd) != 1)
+            return NULL;
+        for (int i = 0; i < 16; i++)
+            sprintf(cnonce + 2 * i, "%02x", rnd[i]);
+    }
     char nc[9];
     snprintf(nc, sizeof nc, "%08x", ++d->nc);
 

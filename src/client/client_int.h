@@ -111,6 +111,8 @@ int weft__hc_auth_challenges(const weft_http_response *r, const char *field,
  * target), nc incremented. malloc'd; NULL on -ENOMEM. */
 char *weft__hc_digest_value(struct weft__hc_digest *d, const char *user, const char *pass,
                             const char *method, const char *uri);
+/* Tests: a fixed cnonce (RFC 7616's examples) instead of a random one. */
+extern char weft__hc_digest_test_cnonce[65];
 /* Free d's strings (not d itself). */
 void weft__hc_digest_free(struct weft__hc_digest *d);
 
