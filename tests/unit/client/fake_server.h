@@ -34,7 +34,8 @@ struct fake_answer {
     bool close;
     bool stall;          /* after data, wait for the client to close */
     uint64_t delay_ns;   /* before writing anything */
-    uint64_t trickle_ns; /* write one byte per trickle_ns */
+    uint64_t trickle_ns; /* write one byte per trickle_ns ... */
+    size_t trickle_from; /* ... after the first trickle_from bytes, written at once */
 };
 
 /* Called for each request read: req holds the head and body bytes; conn is
@@ -115,7 +116,12 @@ static inline int fake_write(weft_stream *s, const struct fake_answer *a)
 {
     size_t len = a->len ? a->len : (a->data ? strlen(a->data) : 0);
     if (a->trickle_ns) {
-        for (size_t i = 0; i < len; i++) {
+        if (a->trickle_from) {
+            int rc = weft_stream_write(s, a->data, a->trickle_from);
+            if (rc < 0)
+                return rc;
+        }
+        for (size_t i = a->trickle_from; i < len; i++) {
             int rc = weft_stream_write(s, a->data + i, 1);
             if (rc == 0)
                 rc = weft_sleep(a->trickle_ns);
