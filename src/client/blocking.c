@@ -10,6 +10,13 @@
 
 #include "client/client_int.h"
 
+int weft__hc_face(const weft_http_session *s)
+{
+    if (!weft__current_task)
+        return s->blocking ? 1 : -EPERM;
+    return weft__current_loop == s->loop ? 0 : -EPERM;
+}
+
 int weft__hc_block(weft_http_session *s, weft_task_fn fn, void *arg)
 {
     if (weft__current_task || !s || !s->blocking)

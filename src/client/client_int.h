@@ -470,6 +470,10 @@ struct weft_http_client {
     weft_http_session *s;
 };
 
+/* How a @suspends entry point on s's objects goes on: 0 here (a task on
+ * s's loop), 1 through weft__hc_block (outside any task, blocking client),
+ * or -EPERM (outside a task otherwise, or a task of another loop). */
+int weft__hc_face(const weft_http_session *s);
 /* Run fn(arg) as a task on the blocking client's loop until it ends, from
  * outside any task. -EPERM when s has no blocking client or when called
  * from inside a task. */

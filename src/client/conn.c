@@ -31,9 +31,12 @@ int weft_http_conn_open(weft_http_session *s, const char *url, weft_http_conn **
 {
     if (!url || !out)
         return -EINVAL;
-    if (!weft__current_task) {
+    int face = s ? weft__hc_face(s) : (weft__current_task ? 0 : -EPERM);
+    if (face < 0)
+        return face;
+    if (face == 1) {
         struct open_arg a = {s, url, out};
-        return s ? weft__hc_block(s, open_task, &a) : -EPERM;
+        return weft__hc_block(s, open_task, &a);
     }
     bool own = false;
     int rc;
@@ -111,7 +114,10 @@ int weft_http_conn_request(weft_http_conn *pc, const char *method, const char *t
 {
     if (!pc || !method)
         return -EINVAL;
-    if (!weft__current_task) {
+    int face = weft__hc_face(pc->s);
+    if (face < 0)
+        return face;
+    if (face == 1) {
         struct req_arg a = {pc, method, target, headers, body, NULL};
         return weft__hc_block(pc->s, request_task, &a);
     }
@@ -201,7 +207,10 @@ int weft_http_conn_getresponse(weft_http_conn *pc, weft_http_response **out)
 {
     if (!pc || !out)
         return -EINVAL;
-    if (!weft__current_task) {
+    int face = weft__hc_face(pc->s);
+    if (face < 0)
+        return face;
+    if (face == 1) {
         struct resp_arg a = {pc, out};
         return weft__hc_block(pc->s, resp_task, &a);
     }

@@ -558,7 +558,10 @@ int weft_http_session_request(weft_http_session *s, const char *method, const ch
     static const weft_http_request_opts none;
     if (!s || !method || !url || !out)
         return -EINVAL;
-    if (!weft__current_task) {
+    int face = weft__hc_face(s);
+    if (face < 0)
+        return face;
+    if (face == 1) {
         struct req_arg a = {s, method, url, opts, out};
         return weft__hc_block(s, request_task, &a);
     }

@@ -458,7 +458,10 @@ int weft_http_response_read(weft_http_response *r, void *buf, size_t n)
         return -EINVAL;
     if (!n)
         return 0;
-    if (!weft__current_task && !settled(r)) {
+    int face = settled(r) ? 0 : weft__hc_face(r->s);
+    if (face < 0)
+        return face;
+    if (face == 1) {
         struct read_arg a = {r, buf, n, NULL, NULL};
         return weft__hc_block(r->s, read_task, &a);
     }
@@ -486,7 +489,10 @@ int weft_http_response_read_all(weft_http_response *r, const char **body, size_t
     }
     if (r->err)
         return r->err;
-    if (!weft__current_task && !settled(r)) {
+    int face = settled(r) ? 0 : weft__hc_face(r->s);
+    if (face < 0)
+        return face;
+    if (face == 1) {
         struct read_arg a = {r, NULL, 0, body, len};
         return weft__hc_block(r->s, read_all_task, &a);
     }

@@ -280,6 +280,7 @@ static void session_destroy(weft_http_session *s)
         free(r->hdrs);
         free(r->body);
         free(r->raw);
+        free(r->hist);
         free(r);
     }
     while (s->pools) {
@@ -357,12 +358,12 @@ int weft_http_session_close(weft_http_session *s)
 {
     if (!s)
         return 0;
-    if (!weft__current_task) {
-        if (s->blocking) {
-            struct close_arg a = {s};
-            return weft__hc_block(s, close_task, &a);
-        }
-        return -EPERM;
+    int face = weft__hc_face(s);
+    if (face < 0)
+        return face;
+    if (face == 1) {
+        struct close_arg a = {s};
+        return weft__hc_block(s, close_task, &a);
     }
     /* Close the idle connections ourselves and wait for each to be gone,
      * so that the caller sees their fds closed; busy ones are aborted and
