@@ -21,6 +21,7 @@ Routes (GET unless said):
   /chunked               a chunked body in several chunks, with a trailer
   /close-delimited       HTTP/1.0, no Content-Length, ends by closing
   /redirect?to=URL&code=N  N (302) to URL
+  /some/redirect/        301 to /some/other/redirect/, which 301s to /hello
   /big?n=N               N bytes of a repeating pattern, written in pieces
   /bad/status /bad/chunk /bad/truncated /bad/truncated-chunked /bad/close
   /bad/headers /bad/excess /bad/version
@@ -154,6 +155,12 @@ async def route(method, path, query, headers, head, body, writer):
     elif path == "/redirect":
         code = int(query.get("code", ["302"])[0])
         w(response(code, "", [("Location", query.get("to", ["/hello"])[0])], reason="Moved"))
+    elif path == "/some/redirect/":
+        w(response(301, "", [("Location", "/some/other/redirect/")], reason="Moved Permanently"))
+    elif path == "/some/other/redirect/":
+        w(response(301, "", [("Location", "/hello")], reason="Moved Permanently"))
+    elif path == "/form":
+        w(response(200, b"got " + body, [("X-Content-Type", headers.get("content-type", ""))]))
     elif path == "/big":
         n = int(query.get("n", ["1000000"])[0])
         data = pattern(n)
