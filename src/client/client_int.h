@@ -45,6 +45,12 @@ struct weft__hc_decoder;
 struct weft__hc_url {
     int refs;
     weft_url *u;
+    /* The pool this URL went to last, valid while the session's settings
+     * generation is still gen (saves building the pool key per request). */
+    struct weft__hc_pool *pool;
+    const void *pool_proxy;
+    const void *pool_tls;
+    unsigned gen;
 };
 struct weft__hc_url *weft__hc_url_new(weft_url *u); /* takes u (freed on failure) */
 struct weft__hc_url *weft__hc_url_ref(struct weft__hc_url *x);
@@ -311,6 +317,7 @@ struct weft_http_session {
     unsigned ucache_next;
 
     weft_http_session_stats stats;
+    unsigned gen;                    /* bumped when proxies or TLS settings change */
     weft_http_client *blocking;      /* set for a blocking client's session */
     weft__hc_connector connector;
     void *connector_ud;

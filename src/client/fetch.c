@@ -202,9 +202,18 @@ static int one_hop(struct req *q, weft_http_response **out)
             }
         }
     }
-    struct weft__hc_pool *pool = weft__hc_pool_get(s, &t);
-    if (!pool)
-        return -ENOMEM;
+    struct weft__hc_url *x = q->url;
+    struct weft__hc_pool *pool;
+    if (x->pool && x->gen == s->gen && x->pool_proxy == t.proxy && x->pool_tls == t.tls) {
+        pool = x->pool;
+    } else {
+        if (!(pool = weft__hc_pool_get(s, &t)))
+            return -ENOMEM;
+        x->pool = pool;
+        x->pool_proxy = t.proxy;
+        x->pool_tls = t.tls;
+        x->gen = s->gen;
+    }
 
     /* The request-target: absolute-form to an http proxy (RFC 9112 §3.2.2). */
     char *abs = NULL;

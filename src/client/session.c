@@ -36,6 +36,7 @@ struct weft__hc_url *weft__hc_url_new(weft_url *u)
         weft_url_free(u);
         return NULL;
     }
+    memset(x, 0, sizeof *x);
     x->refs = 1;
     x->u = u;
     return x;
@@ -435,6 +436,7 @@ int weft_http_session_set_proxy(weft_http_session *s, const char *proxy, const c
 {
     if (!s)
         return -EINVAL;
+    s->gen++;
     return weft__hc_proxies_set(&s->proxies, proxy, no_proxy);
 }
 
@@ -450,6 +452,7 @@ int weft_http_session_set_tls_ctx(weft_http_session *s, weft_tls_ctx *ctx)
         weft_tls_ctx_free(s->tls);
     s->tls = ctx;
     s->tls_default = false;
+    s->gen++;
     return 0;
 }
 
