@@ -63,6 +63,15 @@ enum weft_error {
     WEFT_EHTTP_BAD_FRAMING   = -4413, /* ambiguous body framing: Transfer-Encoding with
                                          Content-Length, in HTTP/1.0, chunked not last (400) */
 
+    /* Content codings (weft/http_codec.h), in their own block of the HTTP range. */
+    WEFT_EHTTP_CODING_UNSUPPORTED = -4450, /* a content coding weft cannot decode (415) */
+    WEFT_EHTTP_CODING_CORRUPT = -4451, /* invalid compressed data, bad checksum, bytes after the end */
+    WEFT_EHTTP_CODING_TRUNCATED = -4452, /* compressed data ended before its stream did */
+    WEFT_EHTTP_CODING_TOO_LARGE = -4453, /* decoded size (or zstd window) over its limit */
+    WEFT_EHTTP_CODING_RATIO  = -4454, /* expansion ratio over its limit: a decompression bomb */
+    WEFT_EHTTP_CODING_TOO_MANY = -4455, /* more stacked codings than the limit */
+    WEFT_EHTTP_CODING_NOT_ACCEPTABLE = -4456, /* Accept-Encoding refuses every coding (406) */
+
     WEFT_EURL                = -4500, /* malformed URL */
     WEFT_EURL_SCHEME         = -4501, /* unsupported or missing scheme */
     WEFT_EURL_HOST           = -4502, /* invalid host (IDNA, IPv6 literal, ...) */

@@ -38,6 +38,13 @@ const char *weft_strerror(int err)
     case WEFT_EHTTP_STATUS: return "HTTP error status";
     case WEFT_EHTTP_BAD_METHOD: return "invalid HTTP method";
     case WEFT_EHTTP_BAD_FRAMING: return "ambiguous HTTP message framing";
+    case WEFT_EHTTP_CODING_UNSUPPORTED: return "unsupported HTTP content coding";
+    case WEFT_EHTTP_CODING_CORRUPT: return "corrupt compressed HTTP body";
+    case WEFT_EHTTP_CODING_TRUNCATED: return "compressed HTTP body truncated";
+    case WEFT_EHTTP_CODING_TOO_LARGE: return "decoded HTTP body too large";
+    case WEFT_EHTTP_CODING_RATIO: return "HTTP body expands too much (decompression bomb)";
+    case WEFT_EHTTP_CODING_TOO_MANY: return "too many stacked HTTP content codings";
+    case WEFT_EHTTP_CODING_NOT_ACCEPTABLE: return "no acceptable HTTP content coding";
     case WEFT_EURL: return "malformed URL";
     case WEFT_EURL_SCHEME: return "unsupported URL scheme";
     case WEFT_EURL_HOST: return "invalid URL host";
