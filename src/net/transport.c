@@ -69,15 +69,22 @@ void weft__transport_start(weft_transport *t, const weft_protocol *proto, void *
 static void made_cb(void *arg)
 {
     weft_transport *t = arg;
+    bool lost_before = (t->flags & WEFT__T_LOST) != 0;
     t->flags |= WEFT__T_MADE;
     if (t->proto->connection_made)
         t->proto->connection_made(t, t->proto_ud);
-    if (t->flags & WEFT__T_LOST) {
-        /* It ended before (or while) the protocol heard it began. */
+    if (lost_before) {
+        /* It ended before the protocol heard it began: weft__transport_lost
+         * left the report to us. */
         t->call.cb = lost_cb;
         weft__loop_post(t->loop, &t->call);
         return;
     }
+    /* Ended inside connection_made (an abort there): weft__transport_lost
+     * saw MADE and queued lost_cb already; queueing it again would put the
+     * one call node in the list twice. */
+    if (t->flags & WEFT__T_LOST)
+        return;
     update_reading(t);
 }
 
