@@ -19,6 +19,7 @@
 
 #include "weft.h"
 #include "weft_test.h"
+#include "weft_test_net.h"
 
 /* ------------------------------------------------------------ recorder */
 
@@ -950,19 +951,9 @@ static int connect_errors_main(void *arg)
     close(fd);
 
     /* Timed out: a listener with a full accept queue drops further SYNs. */
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sa.sin_port = 0;
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(lfd, 0), 0);
-    len = sizeof sa;
-    getsockname(lfd, (struct sockaddr *)&sa, &len);
-    int port = ntohs(sa.sin_port);
-    int filler[2];
-    for (int i = 0; i < 2; i++) {
-        /* The first fills the queue; the second may hang in SYN_SENT. */
-        filler[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        connect(filler[i], (struct sockaddr *)&sa, sizeof sa);
-    }
+    int hole[3];
+    int port = weft_test_blackhole_open(hole);
+    assert_true(port > 0);
     weft_connect_opts o = {.timeout_ns = WEFT_MSEC(200)};
     uint64_t t0 = weft_test_now_ns();
     assert_int_equal(tcp_connect("127.0.0.1", port, &o, &c), -ETIMEDOUT);
@@ -982,9 +973,7 @@ static int connect_errors_main(void *arg)
     assert_false(w.done);
     WAIT(w.done);
     assert_int_equal(w.status, -ECANCELED);
-    close(filler[0]);
-    close(filler[1]);
-    close(lfd);
+    weft_test_blackhole_close(hole);
 
     /* Bad arguments fail at once and never call back. */
     assert_int_equal(weft_tcp_connect(weft_loop_current(), "", 1, NULL, NULL, NULL, connect_cb,
