@@ -901,13 +901,11 @@ const char *weft_stream_peer_str(weft_stream *s)
 {
     if (s->peer)
         return s->peer;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (weft_stream_peername(s, &ss, &len) != 0)
+    /* Kept by the stream so that it outlives the transport (a handler logs
+     * "Disconnected: ..." after the peer went away). */
+    const char *p = s->t ? weft_transport_peer_str(s->t) : "";
+    if (!*p)
         return "";
-    char tmp[128];
-    if (weft_addr_format_py((struct sockaddr *)&ss, tmp, sizeof tmp) < 0)
-        return "";
-    s->peer = strdup(tmp);
+    s->peer = strdup(p);
     return s->peer ? s->peer : "";
 }

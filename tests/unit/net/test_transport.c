@@ -428,6 +428,17 @@ static void check_sock_info(struct rec *c, struct rec *s, const char *kind, int 
         assert_memory_equal(&cs, &sp, l2);
         assert_true(weft_addr_port((struct sockaddr *)&cs) > 0);
     }
+    /* The peer as Python prints it. */
+    char want[160];
+    weft_addr_format_py((struct sockaddr *)&cp, want, sizeof want);
+    assert_string_equal(weft_transport_peer_str(c->t), want);
+    assert_ptr_equal(weft_transport_peer_str(c->t), weft_transport_peer_str(c->t));
+    if (family == AF_INET)
+        assert_true(strncmp(want, "('127.0.0.1', ", 14) == 0);
+    else if (family == AF_INET6)
+        assert_true(strncmp(want, "('::1', ", 8) == 0);
+    else
+        assert_string_equal(weft_transport_peer_str(s->t), "''"); /* unnamed client */
     size_t hi, lo;
     weft_transport_get_write_buffer_limits(c->t, &hi, &lo);
     assert_int_equal(hi, 64 * 1024);
@@ -575,6 +586,7 @@ static int memory_main(void *arg)
     socklen_t len = sizeof ss;
     assert_int_equal(weft_transport_peername(ta, &ss, &len), -ENOTSOCK);
     assert_int_equal(weft_transport_sockname(ta, &ss, &len), -ENOTSOCK);
+    assert_string_equal(weft_transport_peer_str(ta), "");
     assert_true(weft_transport_can_write_eof(ta));
     assert_int_equal(weft_transport_sendfile(ta, 0, 0, 1), -ENOTSUP);
     echo_battery(&a, &b, chunk == 1 ? 0 : WEFT_SCALED(1u << 20));
