@@ -412,7 +412,7 @@ static void check_sock_info(struct rec *c, struct rec *s, const char *kind, int 
     assert_ptr_equal(weft_transport_get_protocol_ud(c->t), c);
     assert_true(weft_transport_is_reading(c->t));
     assert_true(weft_transport_can_write_eof(c->t));
-    struct sockaddr_storage cp, cs, sp, ssn;
+    struct sockaddr_storage cp = {0}, cs = {0}, sp = {0}, ssn = {0};
     socklen_t l1 = sizeof cp, l2 = sizeof cs, l3 = sizeof sp, l4 = sizeof ssn;
     assert_int_equal(weft_transport_peername(c->t, &cp, &l1), 0);
     assert_int_equal(weft_transport_sockname(c->t, &cs, &l2), 0);
