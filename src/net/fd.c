@@ -118,7 +118,10 @@ static ssize_t do_writev(struct fd_transport *ft, const struct iovec *iov, int n
 {
     ssize_t r;
     do {
-        if (ft->is_sock) {
+        if (ft->is_sock && n == 1) {
+            /* The common case; send() skips sendmsg's msghdr copy-in. */
+            r = send(ft->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+        } else if (ft->is_sock) {
             struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
             r = sendmsg(ft->fd, &mh, MSG_NOSIGNAL);
         } else {
