@@ -98,6 +98,14 @@ const char *weft_strerror(int err);
 /* Generic callback with the user data every weft callback carries last. */
 typedef void (*weft_cb)(void *ud);
 
+/* Bytes as Python's repr() of the text shows them, for logs: quoted
+ * ('hello\n', or "it's" when that needs fewer escapes), with \n \r \t \\
+ * and the quote escaped, control bytes and invalid UTF-8 as \xNN, valid
+ * UTF-8 kept. Writes at most size bytes (NUL included; a repr that does not
+ * fit ends in ...' without splitting an escape) and returns the length
+ * written, or -EINVAL if size < 8. */
+int weft_repr(const void *data, size_t len, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
