@@ -150,6 +150,10 @@ int weft_transport_fd(const weft_transport *t);
  * (sizeof *ss) and out. */
 int weft_transport_peername(const weft_transport *t, struct sockaddr_storage *ss, socklen_t *len);
 int weft_transport_sockname(const weft_transport *t, struct sockaddr_storage *ss, socklen_t *len);
+/* The peer as Python prints it, for logs: "('127.0.0.1', 5000)",
+ * "('::1', 5000, 0, 0)", "'/run/x.sock'"; "" when it has no address (pipes,
+ * memory pairs). The string belongs to the transport (valid while it is). */
+const char *weft_transport_peer_str(weft_transport *t);
 /* "tcp", "unix", "pipe", "memory", "tls", ... */
 const char *weft_transport_kind(const weft_transport *t);
 

@@ -41,6 +41,8 @@ static const char *unix_path(const struct sockaddr *sa, char *tmp, size_t tmpsiz
     const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
     if (un->sun_path[0])
         return un->sun_path;
+    if (!un->sun_path[1])
+        return ""; /* unnamed (a client that did not bind): Python shows '' */
     /* Abstract: "@name" (the name is not NUL-terminated in general, but we
      * only ever make ones that are). */
     snprintf(tmp, tmpsize, "@%.*s", (int)sizeof un->sun_path - 1, un->sun_path + 1);

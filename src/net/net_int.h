@@ -113,6 +113,7 @@ struct weft_transport {
     int lost_err;            /* what connection_lost gets */
     size_t high, low;        /* write water marks */
     struct weft__call call;  /* connection_made, then connection_lost */
+    char *peer_str;          /* weft_transport_peer_str(), made on demand */
 
     /* Accepted by a server: linked in its list so that it can count, close
      * or abort its connections; NULL otherwise. */

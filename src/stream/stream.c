@@ -712,6 +712,15 @@ int weft_stream_drain(weft_stream *s)
             r = s->err;
             break;
         }
+        if (weft_transport_is_closing(s->t)) {
+            /* Ending without our close (a write failed, the peer reset):
+             * wait for connection_lost and report its error, as asyncio's
+             * drain does, rather than say all is well. */
+            r = wait_on(s, true, false);
+            if (r < 0)
+                break;
+            continue;
+        }
         if (!s->write_paused)
             break;
         r = wait_on(s, false, false);
@@ -752,6 +761,8 @@ int64_t weft_stream_sendfile(weft_stream *s, int fd, off_t offset, size_t count)
     int err = write_state(s);
     if (err)
         return err;
+    if (fd < 0 || offset < 0)
+        return -EINVAL; /* the same answer whichever path would follow */
     err = weft_transport_sendfile(s->t, fd, offset, count);
     if (err == 0) {
         err = weft_stream_drain(s);
@@ -890,13 +901,11 @@ const char *weft_stream_peer_str(weft_stream *s)
 {
     if (s->peer)
         return s->peer;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (weft_stream_peername(s, &ss, &len) != 0)
+    /* Kept by the stream so that it outlives the transport (a handler logs
+     * "Disconnected: ..." after the peer went away). */
+    const char *p = s->t ? weft_transport_peer_str(s->t) : "";
+    if (!*p)
         return "";
-    char tmp[128];
-    if (weft_addr_format_py((struct sockaddr *)&ss, tmp, sizeof tmp) < 0)
-        return "";
-    s->peer = strdup(tmp);
+    s->peer = strdup(p);
     return s->peer ? s->peer : "";
 }

@@ -19,8 +19,29 @@ user=(); [ "$(id -u)" = 0 ] && user=(--user=root)
     --host-record=www.example.test,192.0.2.10,2001:db8::10 --address=/api.test/192.0.2.20 \
     --log-queries --log-facility="$dir/log" "${user[@]}" &
 pid=$!
-# Ready when it has logged its start (it binds before that).
-for _ in $(seq 100); do grep -q started "$dir/log" 2>/dev/null && break; sleep 0.05; done
+# Ready when it answers a query: a probe (a DNS query for www.example.test,
+# retried every 0.2 s for at most 20 s) rather than a fixed wait, so a loaded
+# machine that starts dnsmasq slowly does not fail the test.
+python3 - "$port" <<'PY' || { echo "FAIL: dnsmasq never answered"; exit 1; }
+import socket, struct, sys, time
+port = int(sys.argv[1])
+q = struct.pack(">HHHHHH", 0x5745, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l for l in b"www.example.test".split(b".")) + b"\0"
+q += struct.pack(">HH", 1, 1)
+end = time.monotonic() + 20
+while time.monotonic() < end:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.2)
+    try:
+        s.sendto(q, ("127.0.0.1", port))
+        if s.recv(512)[:2] == q[:2]:
+            sys.exit(0)
+    except OSError:
+        time.sleep(0.05)  # refused: not bound yet
+    finally:
+        s.close()
+sys.exit(1)
+PY
 
 set +e
 out=$(timeout 20 "$bin" --server "127.0.0.1:$port" www.example.test api.test localhost nope.test 127.0.0.1)
