@@ -157,6 +157,8 @@ int weft__hc_session_tls(weft_http_session *s, weft_tls_ctx **out)
 
 int weft__hc_session_resolver(weft_http_session *s, weft_resolver **out)
 {
+    if (s->closed)
+        return WEFT_ECLOSED; /* its loop resources are gone for good */
     if (!s->resolver) {
         weft_resolver_opts o = {0};
         o.servers = s->dns_servers;
