@@ -437,7 +437,7 @@ int weft__hc_send_request(weft_http_session *s, struct weft__hc_conn *c,
                           bool *early);
 /* Can the body be sent again (after rewinding)? Rewind it. */
 bool weft__hc_body_rewindable(const weft_http_body *b);
-int weft__hc_body_rewind(const weft_http_body *b, int64_t *fd_start);
+int weft__hc_body_rewind(const weft_http_body *b);
 /* True for methods RFC 9110 calls idempotent. */
 bool weft__hc_idempotent(int method_id);
 /* enum weft_h1_method of a method string. */

@@ -328,7 +328,7 @@ static int one_hop(struct req *q, weft_http_response **out)
         s->stats.retries++;
         if (q->tc.on)
             weft__hc_trace_simple(&q->tc, WEFT_HTTP_TRACE_RETRY, 0, rc, NULL);
-        if ((rc = weft__hc_body_rewind(q->body, NULL)) < 0)
+        if ((rc = weft__hc_body_rewind(q->body)) < 0)
             goto out;
         fresh = true;
     }
@@ -447,7 +447,7 @@ static int follow(struct req *q, const weft_http_response *r)
         q->body = NULL;
         q->strip_content = true;
     } else if (q->body && q->body->kind != WEFT_HTTP_BODY_NONE) {
-        if ((err = weft__hc_body_rewind(q->body, NULL)) < 0) {
+        if ((err = weft__hc_body_rewind(q->body)) < 0) {
             weft_url_free(nu);
             weft__hc_err(q->errbuf, "a %d redirect needs the request body again, "
                                     "and it cannot be rewound", r->status);
@@ -496,7 +496,7 @@ static int run(struct req *q, weft_http_response **out)
                 weft__hc_trace_emit(&q->tc, &ev);
             }
         } else if (r->status == 401 && answer_challenge(q, r)) {
-            if (q->body && (rc = weft__hc_body_rewind(q->body, NULL)) < 0) {
+            if (q->body && (rc = weft__hc_body_rewind(q->body)) < 0) {
                 weft__hc_err(q->errbuf, "answering the 401 needs the request body again, "
                                         "and it cannot be rewound");
                 break;
