@@ -60,6 +60,11 @@ struct tls_transport {
     bool lower_eof;
     bool fail_soft;             /* close (not abort) the lower: an alert is queued */
     int hs_err;                 /* why the handshake failed */
+    const char *hs_detail;      /* and in whose words (static or the engine's) */
+    /* The peer's address, kept so that peername still answers once the
+     * lower transport is gone (logging a failed handshake, connection_lost). */
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
     int fail_err;               /* why the connection failed after it */
 };
 
@@ -106,10 +111,8 @@ static void handshake_failed(struct tls_transport *s, int err, const char *detai
     if (s->hs_err)
         return;
     s->hs_err = err;
-    if (detail)
-        weft__tls_ctx_note(s->ctx, err, detail);
-    else
-        weft__tls_ctx_note(s->ctx, err, weft_tls_errdetail(s->tls));
+    s->hs_detail = detail ? detail : weft_tls_errdetail(s->tls);
+    weft__tls_ctx_note(s->ctx, err, s->hs_detail);
     weft__timer_stop(s->base.loop, &s->hs_timer);
     flush_out(s); /* the alert, if any */
     /* Graceful, so that the alert reaches the peer; the end is reported
@@ -272,13 +275,18 @@ static void lower_connection_lost(weft_transport *lower, int err, void *ud)
     weft_transport *b = &s->base;
     if (!s->hs_done) {
         int why = s->hs_err;
-        if (!why && (b->flags & (WEFT__T_CLOSE_CALLED | WEFT__T_ABORTED)))
+        if (!why && (b->flags & (WEFT__T_CLOSE_CALLED | WEFT__T_ABORTED))) {
             why = -ECANCELED;
-        if (!why && err)
+            s->hs_detail = "the handshake was given up";
+        }
+        if (!why && err) {
             why = err;
+            s->hs_detail = weft_strerror(err);
+        }
         if (!why) {
             why = WEFT_ETLS_HANDSHAKE;
-            weft__tls_ctx_note(s->ctx, why, "the peer closed the connection during the handshake");
+            s->hs_detail = "the peer closed the connection during the handshake";
+            weft__tls_ctx_note(s->ctx, why, s->hs_detail);
         }
         s->hs_err = why;
         if (s->server) {
@@ -431,6 +439,11 @@ static int tls_fd(const weft_transport *t)
 static int tls_peername(const weft_transport *t, struct sockaddr_storage *ss, socklen_t *len)
 {
     const struct tls_transport *s = (const struct tls_transport *)t;
+    if (s->peerlen && *len >= s->peerlen) {
+        memcpy(ss, &s->peer, s->peerlen);
+        *len = s->peerlen;
+        return 0;
+    }
     return s->lower ? weft_transport_peername(s->lower, ss, len) : -ENOTCONN;
 }
 
@@ -484,6 +497,9 @@ static int tls_transport_new(weft_transport *lower, weft_tls_ctx *ctx, const cha
     s->lower = lower;
     s->ctx = ctx;
     weft_tls_ctx_ref(ctx);
+    socklen_t pl = sizeof s->peer;
+    if (weft_transport_peername(lower, &s->peer, &pl) == 0)
+        s->peerlen = pl;
     weft__tls_set_output(s->tls, direct_out, s);
     weft__timer_init(&s->hs_timer, hs_timeout_cb, s);
     uint64_t timeout = opts && opts->handshake_timeout_ns ? opts->handshake_timeout_ns
@@ -554,7 +570,14 @@ struct tls_server {
 
 static void server_handshake_failed(struct tls_transport *s)
 {
-    /* Nothing to tell anyone: the client saw the alert. */
+    /* The client saw the alert; the server's owner may want to log it. */
+    const weft_tls_opts *o = &s->server->opts;
+    if (!o->handshake_failed)
+        return;
+    const char *detail = s->hs_detail;
+    if (!detail || !*detail)
+        detail = weft_strerror(s->hs_err);
+    o->handshake_failed(&s->base, s->hs_err, detail, o->handshake_failed_ud);
 }
 
 static void server_handshake_done(struct tls_transport *s)

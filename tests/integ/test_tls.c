@@ -380,6 +380,106 @@ static void handshake_failure_reaches_done_cb(void **state)
     weft_tls_ctx_free(cctx);
 }
 
+/* ------------------------------------------- failed handshakes, server side */
+
+struct hs_log {
+    int n;
+    int err[4];
+    char detail[4][256];
+    int port[4];            /* the peer's port, as the hook saw it */
+    int accepted;           /* the factory ran */
+    weft_future *done;      /* set after the second failure */
+};
+
+static void hs_failed(weft_transport *t, int err, const char *detail, void *ud)
+{
+    struct hs_log *l = ud;
+    assert_true(l->n < 4);
+    assert_non_null(weft_transport_tls(t));
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    l->port[l->n] = weft_transport_peername(t, &ss, &len) == 0
+                        ? weft_addr_port((struct sockaddr *)&ss) : -1;
+    l->err[l->n] = err;
+    snprintf(l->detail[l->n], sizeof l->detail[0], "%s", detail);
+    if (++l->n == 2)
+        weft_future_set_result(l->done, 0, NULL);
+}
+
+static const weft_protocol *hs_factory(weft_server *srv, weft_transport *t, void *ud,
+                                       void **pud)
+{
+    ((struct hs_log *)ud)->accepted++;
+    return NULL;
+}
+
+static int local_port(weft_stream *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    assert_int_equal(weft_stream_sockname(s, &ss, &len), 0);
+    return weft_addr_port((struct sockaddr *)&ss);
+}
+
+static int hs_hook_main(void *arg)
+{
+    int fds0 = weft_test_count_fds();
+    weft_tls_ctx *sctx = server_ctx();
+    struct hs_log l = {0};
+    assert_int_equal(weft_future_new(NULL, &l.done), 0);
+    weft_tls_opts o = {
+        .handshake_timeout_ns = WEFT_MSEC(200),
+        .handshake_failed = hs_failed,
+        .handshake_failed_ud = &l,
+    };
+    weft_server *srv;
+    assert_int_equal(weft_tls_server_open(NULL, "127.0.0.1", 0, NULL, sctx, &o, hs_factory, &l,
+                                          &srv), 0);
+    uint16_t port = (uint16_t)weft_server_port(srv);
+    /* Plain text to the TLS port: not a ClientHello. */
+    weft_stream *plain, *silent;
+    assert_int_equal(weft_stream_open_connection("127.0.0.1", port, NULL, &plain), 0);
+    assert_int_equal(weft_stream_write(plain, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+    /* And a client that says nothing: the handshake timeout ends it. */
+    assert_int_equal(weft_stream_open_connection("127.0.0.1", port, NULL, &silent), 0);
+    int plain_port = local_port(plain), silent_port = local_port(silent);
+    int scope = weft_timeout_push(WEFT_SEC(10));
+    assert_int_equal(weft_future_await(l.done, NULL), 0);
+    weft_timeout_pop(scope);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.accepted, 0);
+    int ip = l.port[0] == plain_port ? 0 : 1, is = 1 - ip;
+    assert_int_equal(l.port[ip], plain_port);
+    assert_true(l.err[ip] == WEFT_ETLS_HANDSHAKE || l.err[ip] == WEFT_ETLS_PROTOCOL);
+    assert_true(strlen(l.detail[ip]) > 0);
+    assert_int_equal(l.port[is], silent_port);
+    assert_int_equal(l.err[is], -ETIMEDOUT);
+    assert_string_equal(l.detail[is], "the TLS handshake timed out");
+    /* Both clients see the server hang up (the plain one maybe after an
+     * alert record, or with a reset since its request was never read). */
+    char buf[64];
+    int r;
+    scope = weft_timeout_push(WEFT_SEC(10));
+    while ((r = weft_stream_read(plain, buf, sizeof buf)) > 0)
+        ;
+    assert_true(r == 0 || r == -ECONNRESET);
+    assert_int_equal(weft_stream_read(silent, buf, sizeof buf), 0);
+    assert_false(weft_timeout_pop(scope));
+    weft_stream_close(plain);
+    weft_stream_close(silent);
+    assert_int_equal(weft_server_shutdown(srv, WEFT_SEC(5)), 0);
+    weft_server_free(srv);
+    weft_future_unref(l.done);
+    weft_tls_ctx_free(sctx);
+    assert_int_equal(weft_test_count_fds(), fds0);
+    return 0;
+}
+
+static void server_reports_failed_handshakes(void **state)
+{
+    assert_int_equal(weft_run(hs_hook_main, NULL), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(stream_echo_alpn_resumption_sendfile),
     cmocka_unit_test(bulk_100mb_sha256),
@@ -387,6 +487,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(verification_errors_over_sockets),
     cmocka_unit_test(no_close_notify_is_reported),
     cmocka_unit_test(handshake_failure_reaches_done_cb),
+    cmocka_unit_test(server_reports_failed_handshakes),
 };
 
 WEFT_TEST_MAIN(tests)
