@@ -302,6 +302,12 @@ static void lower_connection_lost(weft_transport *lower, int err, void *ud)
         weft__transport_lost(b, why);
         return;
     }
+    /* Both close_notify alerts were exchanged (or ours was on its way when
+     * the peer, having sent its own, hung up): an orderly end, even if the
+     * lower transport failed to deliver our reply (-EPIPE, -ECONNRESET). */
+    if (!s->fail_err && err && (b->flags & WEFT__T_CLOSE_CALLED) &&
+        weft_tls_close_notify_received(s->tls))
+        err = 0;
     weft__transport_lost(b, s->fail_err ? s->fail_err : err);
 }
 
