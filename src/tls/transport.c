@@ -32,6 +32,9 @@
 /* Plaintext is encrypted and handed down this much at a time, so that the
  * engine's output buffer stays small whatever the write size. */
 #define ENCRYPT_CHUNK (64u * 1024u)
+/* Plaintext is decrypted into the protocol's buffer (or the scratch) up to
+ * this much at a time: four full records. */
+#define DECRYPT_BUFFER (64u * 1024u)
 
 struct tls_server;
 
@@ -177,17 +180,28 @@ static void process(struct tls_transport *s)
     }
     weft_transport *b = &s->base;
     while (s->reading && !(b->flags & (WEFT__T_CLOSING | WEFT__T_LOST))) {
-        size_t len = 16 * 1024 + 256;
+        /* Decrypt as many records as fit into one buffer before handing it
+         * up: the buffer a stream's reader offers (get_buffer) is filled
+         * whole, instead of its first record waking the reader and the
+         * rest going through the stream's own buffer (two more copies). */
+        size_t len = DECRYPT_BUFFER;
         bool direct;
-        void *buf = weft__transport_read_buffer(b, &len, &direct);
-        int n = weft_tls_read(s->tls, buf, len);
-        if (n > 0) {
-            weft__transport_received(b, buf, (size_t)n, direct);
-            continue;
+        unsigned char *buf = weft__transport_read_buffer(b, &len, &direct);
+        size_t got = 0;
+        int n;
+        while ((n = weft_tls_read(s->tls, buf + got, len - got)) > 0) {
+            got += (size_t)n;
+            if (got == len)
+                break;
         }
+        weft__transport_received(b, buf, got, direct);
+        if (n > 0)
+            continue;
         flush_out(s);
         if (n == -EAGAIN)
             break;
+        if (b->flags & (WEFT__T_CLOSING | WEFT__T_LOST))
+            break; /* the protocol ended it after the data: that wins */
         if (n == 0) {                     /* close_notify */
             weft__transport_eof(b);
             break;
