@@ -60,7 +60,7 @@ struct echo {
     weft_loop *loop;
     weft_server *srv;           /* TCP / TLS */
     struct conn *conns;         /* connections that reached connection_made */
-    size_t nconns;
+    size_t nconns;              /* accepted and not yet lost (made or about to be) */
     struct endpoint *eps;       /* UDP: one per bound address */
     int neps, eps_open;
     weft_future *stop;          /* set by the first signal */
@@ -194,6 +194,7 @@ struct conn {
     struct conn *prev, *next;
     weft_timer *idle;           /* NULL when not armed */
     uint64_t active;            /* loop time of the last sign of life */
+    bool linked;                /* in e->conns (connection_made ran) */
     char peer[PEER_LEN];
 };
 
@@ -239,7 +240,7 @@ static void conn_made(weft_transport *t, void *ud)
     if (e->conns)
         e->conns->prev = c;
     e->conns = c;
-    e->nconns++;
+    c->linked = true;
     c->active = weft_loop_now(e->loop);
     if (e->o.idle_ns)
         idle_start(c, c->active + e->o.idle_ns);
@@ -286,12 +287,14 @@ static void conn_lost(weft_transport *t, int err, void *ud)
     struct echo *e = c->e;
     if (c->idle)
         weft_timer_cancel(c->idle);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        e->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    if (c->linked) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            e->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+    }
     e->nconns--;
     if (err == 0) {
         say("Disconnected: %s", c->peer);
@@ -334,6 +337,9 @@ static const weft_protocol *accept_conn(weft_server *srv, weft_transport *t, voi
     }
     c->e = e;
     memcpy(c->peer, peer, sizeof peer);
+    /* Counted now, not in connection_made: a burst of accepts in one loop
+     * iteration must not all pass the limit before any of them is made. */
+    e->nconns++;
     *pud = c;
     return &echo_protocol;
 }

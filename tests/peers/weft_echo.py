@@ -344,6 +344,40 @@ def test_limits():
         s.stop()
 
 
+def test_connection_burst():
+    """Twenty connections at once against --max-connections 5: exactly five
+    are served, even though they arrive in one accept batch."""
+    s = Server("--quiet", "--max-connections", "5")
+    socks = []
+    try:
+        for _ in range(20):
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", s.port))
+            socks.append(c)
+        for c in socks:
+            select.select([], [c], [], TIMEOUT)
+            c.setblocking(True)
+            c.settimeout(TIMEOUT)
+        served = refused = 0
+        for c in socks:
+            try:
+                c.sendall(b"?")
+                got = c.recv(10)
+            except (ConnectionResetError, BrokenPipeError):
+                got = b""
+            if got == b"?":
+                served += 1
+            else:
+                refused += 1
+        assert (served, refused) == (5, 15), (served, refused)
+        assert s.count("^Refused: ") == 15, s.dump()
+    finally:
+        for c in socks:
+            c.close()
+        s.stop()
+
+
 def test_graceful_shutdown():
     # A live connection gets its echo, then EOF, and the server exits 0.
     s = Server()
@@ -519,6 +553,7 @@ def main():
             ("tcp --quiet", lambda: test_tcp(quiet=True)),
             ("slow reader", test_slow_reader_is_bounded),
             ("limits", test_limits),
+            ("connection burst", test_connection_burst),
             ("graceful shutdown", test_graceful_shutdown),
             ("udp", test_udp),
             ("tls", lambda: test_tls(certs)),
