@@ -31,8 +31,9 @@
 #include "weft/net.h"
 #include "weft/tls.h"
 
-#define BUF_INIT (16u << 10)   /* per connection; grows for a long head */
-#define BUF_MAX (256u << 10)
+#define BUF_INIT (8u << 10)    /* per connection; grows for long heads and big bodies */
+#define BUF_BODY (64u << 10)   /* reads that fill the buffer grow it this far */
+#define BUF_MAX (256u << 10)   /* a head longer than this is refused */
 #define MAX_HDRS 48
 #define CONNECT_RETRIES 3      /* failures in a row before a connection gives up */
 
@@ -52,6 +53,7 @@ struct bconn {
      * response head (if any) starts at buf[0] */
     char *buf;
     size_t len, cap;
+    size_t offered;              /* room the last get_buffer gave */
     weft_h1_parser p;
     weft_h1_header hdrs[MAX_HDRS];
     bool in_body;
@@ -289,22 +291,28 @@ static void retire(struct bconn *c)
         weft_transport_close(c->t);
 }
 
+static bool grow(struct bconn *c)
+{
+    char *nb = realloc(c->buf, c->cap * 2);
+    if (!nb)
+        return false;
+    c->buf = nb;
+    c->cap *= 2;
+    return true;
+}
+
 static void *get_buffer(weft_transport *t, size_t *len, void *ud)
 {
     struct bconn *c = ud;
     if (c->cap - c->len < 2048 && c->cap < BUF_MAX) {
-        char *nb = realloc(c->buf, c->cap * 2);
-        if (nb) {
-            c->buf = nb;
-            c->cap *= 2;
-        }
+        grow(c); /* a long head: room for the rest of it */
     }
     if (c->cap == c->len) {
         /* a head longer than BUF_MAX: the parser would refuse it anyway */
         fail_conn(c, BENCH_ERR_PARSE, "response head too large");
         return NULL;
     }
-    *len = c->cap - c->len;
+    *len = c->offered = c->cap - c->len;
     return c->buf + c->len;
 }
 
@@ -314,6 +322,8 @@ static void buffer_updated(weft_transport *t, size_t n, void *ud)
     struct bthread *th = c->th;
     c->len += n;
     th->res.bytes += n;
+    if (n == c->offered && c->cap < BUF_BODY)
+        grow(c); /* the socket had more: big bodies read in fewer calls */
     if (!parse(c))
         return;
     if (!c->keep_alive && !c->in_body)
