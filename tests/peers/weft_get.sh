@@ -242,6 +242,50 @@ else
     echo "skip proxy (no tinyproxy)"
 fi
 
+# -------------------------------------------------------------- nginx
+if [ -x /usr/sbin/nginx ]; then
+    nport=$("$py" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+    mkdir -p "$tmp/www" "$tmp/nginx"
+    cp "$tmp/text" "$tmp/www/text.txt"
+    cat > "$tmp/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 64; }
+http {
+    access_log $tmp/nginx/access.log;
+    client_body_temp_path $tmp/nginx;
+    proxy_temp_path $tmp/nginx;
+    fastcgi_temp_path $tmp/nginx;
+    uwsgi_temp_path $tmp/nginx;
+    scgi_temp_path $tmp/nginx;
+    types { text/plain txt; }
+    gzip on;
+    gzip_types text/plain;
+    gzip_min_length 20;
+    server {
+        listen 127.0.0.1:$nport;
+        root $tmp/www;
+        location = /moved { return 301 /text.txt; }
+    }
+}
+EOF
+    /usr/sbin/nginx -p "$tmp/nginx" -c "$tmp/nginx.conf" 2> "$tmp/nginx.err" &
+    pids+=($!)
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$nport) 2>/dev/null && break; sleep 0.1; done
+    get -v --compressed "http://127.0.0.1:$nport/text.txt"
+    check "nginx gzip (chunked) with --compressed: decoded" \
+        bash -c "cmp -s '$tmp/out' '$tmp/text' && grep -qi '^< Content-Encoding: gzip' '$tmp/err'"
+    get -L "http://127.0.0.1:$nport/moved"
+    check "nginx 301 with -L: followed" cmp -s "$tmp/out" "$tmp/text"
+    get -f "http://127.0.0.1:$nport/none"
+    check "nginx 404 with -f: exit 22" [ "$rc" = 22 ]
+else
+    echo "skip nginx (not installed)"
+fi
+
 rc=0; "$weft" get --help > "$tmp/out" || rc=$?
 check "--help: exit 0 and the exit status table" bash -c "[ $rc = 0 ] && grep -q '28  timeout' '$tmp/out'"
 exit $fail
