@@ -22,5 +22,6 @@
 #include "weft/cookie.h"
 #include "weft/http.h"
 #include "weft/http_codec.h"
+#include "weft/http_client.h"
 
 #endif

@@ -13,7 +13,7 @@ test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl openssl python3 python3-r
            gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
            zstd brotli python3-brotli python3-zstandard"
 # The default build compiles bench/ too, so its anchors (libuv) are build packages.
-bench_pkgs=""
+bench_pkgs="libcurl4-openssl-dev"
 
 case $want in
     build) pkgs=$build_pkgs ;;

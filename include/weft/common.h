@@ -62,6 +62,13 @@ enum weft_error {
     WEFT_EHTTP_BAD_METHOD    = -4412, /* invalid method token */
     WEFT_EHTTP_BAD_FRAMING   = -4413, /* ambiguous body framing: Transfer-Encoding with
                                          Content-Length, in HTTP/1.0, chunked not last (400) */
+    /* The HTTP client's own (from -4420, leaving room for the codecs'). */
+    WEFT_EHTTP_CONNECT_TIMEOUT = -4420, /* DNS + connect + proxy + TLS took too long */
+    WEFT_EHTTP_READ_TIMEOUT  = -4421, /* no byte from the server within the read timeout */
+    WEFT_EHTTP_POOL_TIMEOUT  = -4422, /* no pool connection became free in time */
+    WEFT_EHTTP_PROXY         = -4423, /* the proxy refused or broke the CONNECT tunnel */
+    WEFT_EHTTP_REWIND        = -4424, /* the request body cannot be sent a second time */
+    WEFT_EHTTP_DISCONNECTED  = -4425, /* the server closed the connection without answering */
 
     /* Content codings (weft/http_codec.h), in their own block of the HTTP range. */
     WEFT_EHTTP_CODING_UNSUPPORTED = -4450, /* a content coding weft cannot decode (415) */
