@@ -38,12 +38,6 @@ const char *weft_strerror(int err)
     case WEFT_EHTTP_STATUS: return "HTTP error status";
     case WEFT_EHTTP_BAD_METHOD: return "invalid HTTP method";
     case WEFT_EHTTP_BAD_FRAMING: return "ambiguous HTTP message framing";
-    case WEFT_EHTTP_CONNECT_TIMEOUT: return "HTTP connect timed out";
-    case WEFT_EHTTP_READ_TIMEOUT: return "HTTP read timed out";
-    case WEFT_EHTTP_POOL_TIMEOUT: return "timed out waiting for a pooled HTTP connection";
-    case WEFT_EHTTP_PROXY: return "HTTP proxy refused the tunnel";
-    case WEFT_EHTTP_REWIND: return "HTTP request body cannot be sent again";
-    case WEFT_EHTTP_DISCONNECTED: return "server closed the connection without a response";
     case WEFT_EHTTP_CODING_UNSUPPORTED: return "unsupported HTTP content coding";
     case WEFT_EHTTP_CODING_CORRUPT: return "corrupt compressed HTTP body";
     case WEFT_EHTTP_CODING_TRUNCATED: return "compressed HTTP body truncated";
@@ -51,6 +45,12 @@ const char *weft_strerror(int err)
     case WEFT_EHTTP_CODING_RATIO: return "HTTP body expands too much (decompression bomb)";
     case WEFT_EHTTP_CODING_TOO_MANY: return "too many stacked HTTP content codings";
     case WEFT_EHTTP_CODING_NOT_ACCEPTABLE: return "no acceptable HTTP content coding";
+    case WEFT_EHTTP_CONNECT_TIMEOUT: return "HTTP connect timed out";
+    case WEFT_EHTTP_READ_TIMEOUT: return "HTTP read timed out";
+    case WEFT_EHTTP_POOL_TIMEOUT: return "timed out waiting for a pooled HTTP connection";
+    case WEFT_EHTTP_PROXY: return "HTTP proxy refused the tunnel";
+    case WEFT_EHTTP_REWIND: return "HTTP request body cannot be sent again";
+    case WEFT_EHTTP_DISCONNECTED: return "server closed the connection without a response";
     case WEFT_EURL: return "malformed URL";
     case WEFT_EURL_SCHEME: return "unsupported URL scheme";
     case WEFT_EURL_HOST: return "invalid URL host";

@@ -83,4 +83,8 @@ extern const weft__codec_ops weft__zstd_decoder, weft__zstd_encoder;
 int weft__codec_level_default(int coding);
 bool weft__codec_level_valid(int coding, int level);
 
+/* Register the codecs as the HTTP client's decoders (codec_client.c);
+ * idempotent, any thread. */
+void weft__codec_client_register(void);
+
 #endif
