@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client/client_int.h"
+#include "http/codec_int.h"
 
 static uint64_t pick_time(uint64_t v, uint64_t dflt)
 {
@@ -230,6 +231,9 @@ int weft_http_session_new(weft_loop *loop, const weft_http_session_opts *opts,
     s->dns_ttl = pick_time(opts->dns_ttl_ns, WEFT_HTTP_DEFAULT_DNS_TTL);
     s->flags = opts->flags;
     weft__timer_init(&s->idle_timer, weft__hc_idle_timer, s);
+    /* The content codings (src/http) into the decoder registry; a static
+     * libweft links them only when something refers to them. */
+    weft__codec_client_register();
 
     int err = -ENOMEM;
     if (opts->dns_servers && !(s->dns_servers = strdup(opts->dns_servers)))

@@ -386,6 +386,44 @@ static void py_ten_at_once(void **state)
     weft_peer_stop(&py);
 }
 
+/* ------------------------------------------------------------ content codings */
+
+static int coded(void *arg)
+{
+    weft_http_session *s = session(NULL);
+    static const char unit[] = "0123456789abcdefghijklmnopqrstuvwxyz\n";
+    const char *paths[] = {"/coded?c=gzip", "/coded?c=deflate", "/coded?c=gzip&chunked=1"};
+    for (int i = 0; i < 3; i++) {
+        struct got g;
+        fetch(s, "GET", url(paths[i]), NULL, &g);
+        assert_int_equal(g.rc, 0);
+        assert_int_equal(g.body_rc, 0);
+        assert_int_equal(g.len, 100000);
+        for (size_t k = 0; k < g.len; k++)
+            assert_int_equal(g.body[k], unit[k % (sizeof unit - 1)]);
+        got_free(&g);
+    }
+    /* The server saw our default Accept-Encoding. */
+    struct got g;
+    fetch(s, "GET", url("/headers"), NULL, &g);
+    assert_non_null(strstr(g.body, "\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n"));
+    got_free(&g);
+    /* A bomb: the codecs' ratio limit stops it, not our memory. */
+    weft_http_request_opts big = {.max_body = UINT64_MAX};
+    fetch(s, "GET", url("/bomb"), &big, &g);
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(g.body_rc, WEFT_EHTTP_CODING_RATIO);
+    weft_http_session_close(s);
+    return 0;
+}
+
+static void py_content_codings(void **state)
+{
+    start();
+    integ_run(coded, NULL);
+    weft_peer_stop(&py);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(py_cookies),
     cmocka_unit_test(py_digest_md5),
@@ -395,6 +433,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(py_streaming),
     cmocka_unit_test(py_pool_limit),
     cmocka_unit_test(py_ten_at_once),
+    cmocka_unit_test(py_content_codings),
 };
 
 WEFT_TEST_MAIN(tests)

@@ -23,17 +23,22 @@ Routes (GET unless said):
   /redirect?to=URL&code=N  N (302) to URL
   /some/redirect/        301 to /some/other/redirect/, which 301s to /hello
   /big?n=N               N bytes of a repeating pattern, written in pieces
+  /coded?c=gzip|deflate[&chunked=1]  /big?n=100000's pattern, compressed
+  /bomb                  "gzip, gzip" of 50 MB of zeros (a decompression bomb)
   /bad/status /bad/chunk /bad/truncated /bad/truncated-chunked /bad/close
   /bad/headers /bad/excess /bad/version
 """
 import asyncio
+import gzip
 import hashlib
 import os
 import secrets
 import sys
 import urllib.parse
+import zlib
 
 state = {"conns": 0, "live": 0, "max": 0}
+cache = {}
 nonces = set()
 
 
@@ -168,6 +173,22 @@ async def route(method, path, query, headers, head, body, writer):
         for i in range(0, n, 65536):
             w(data[i:i + 65536])
             await writer.drain()
+    elif path == "/coded":
+        c = query.get("c", ["gzip"])[0]
+        raw = pattern(100000)
+        data = gzip.compress(raw) if c == "gzip" else zlib.compress(raw)
+        if query.get("chunked"):
+            w(response(200, b"", [("Content-Encoding", c), ("Transfer-Encoding", "chunked")]))
+            for i in range(0, len(data), 1000):
+                part = data[i:i + 1000]
+                w(b"%x\r\n%s\r\n" % (len(part), part))
+            w(b"0\r\n\r\n")
+        else:
+            w(response(200, data, [("Content-Encoding", c)]))
+    elif path == "/bomb":
+        if "bomb" not in cache:
+            cache["bomb"] = gzip.compress(gzip.compress(bytes(50_000_000)))
+        w(response(200, cache["bomb"], [("Content-Encoding", "gzip, gzip")]))
     elif path == "/bad/status":
         w(b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n")
         return False
