@@ -16,6 +16,42 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Peers still running, stopped at exit too: a failed assertion leaves the
+ * test function before its weft_peer_stop() (cmocka jumps out). */
+#define MAX_LIVE 16
+static struct weft_peer *live[MAX_LIVE];
+static pid_t owner;
+
+static void stop_all(void)
+{
+    if (getpid() != owner)
+        return; /* a forked child exiting: not ours to clean */
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i])
+            weft_peer_stop(live[i]);
+}
+
+static void track(struct weft_peer *p)
+{
+    if (!owner) {
+        owner = getpid();
+        atexit(stop_all);
+    }
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (!live[i] || live[i] == p) {
+            live[i] = p;
+            return;
+        }
+    }
+}
+
+static void untrack(struct weft_peer *p)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] == p)
+            live[i] = NULL;
+}
+
 bool weft_peer_have(const char *program)
 {
     return access(program, X_OK) == 0;
@@ -105,7 +141,10 @@ static int make_dir(struct weft_peer *p, const char *what)
     memset(p, 0, sizeof *p);
     p->pid = -1;
     snprintf(p->dir, sizeof p->dir, "/tmp/weft-%s-XXXXXX", what);
-    return mkdtemp(p->dir) ? 0 : -1;
+    if (!mkdtemp(p->dir))
+        return -1;
+    track(p);
+    return 0;
 }
 
 static void dump_log(const char *path)
@@ -311,6 +350,7 @@ int weft_tinyproxy_start(struct weft_peer *p, const char *auth)
 
 void weft_peer_stop(struct weft_peer *p)
 {
+    untrack(p);
     if (p->pid > 0) {
         kill(p->pid, SIGTERM);
         for (int i = 0; i < 100; i++) {
