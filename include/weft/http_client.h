@@ -288,7 +288,8 @@ typedef struct weft_http_session_opts {
     const char *no_proxy;       /* "localhost,.example.com,10.0.0.0/8" or "*" */
     weft_tls_ctx *tls_ctx;      /* client context (a reference is taken); NULL: the
                                    system CA store, ALPN http/1.1 */
-    const char *cafile;         /* with tls_ctx NULL: also trust the CAs in this PEM file */
+    const char *cafile;         /* with tls_ctx NULL: trust the CAs of this PEM file instead
+                                   of the system store (curl --cacert) */
     const char *user_agent;     /* NULL: "weft/<version>" */
     unsigned flags;             /* WEFT_HTTP_SESSION_* */
 } weft_http_session_opts;
@@ -304,8 +305,10 @@ int weft_http_session_new(weft_loop *loop, const weft_http_session_opts *opts,
  * stay valid (headers, read body) until freed. Not @suspends. */
 void weft_http_session_free(weft_http_session *s);
 
-/* @suspends. The same, then wait until every connection is gone (so fds are
- * closed when it returns: aiohttp's `await session.close()`). */
+/* @suspends. The same, but the idle connections are closed first and waited
+ * for, so their fds are closed when it returns (aiohttp's `await
+ * session.close()`); connections still in use are aborted and end with the
+ * requests using them. */
 int weft_http_session_close(weft_http_session *s);
 
 /* The default headers (requests' s.headers), sent with every request unless

@@ -45,6 +45,12 @@ struct weft__hc_decoder;
 struct weft__hc_url {
     int refs;
     weft_url *u;
+    /* The pool this URL went to last, valid while the session's settings
+     * generation is still gen (saves building the pool key per request). */
+    struct weft__hc_pool *pool;
+    const void *pool_proxy;
+    const void *pool_tls;
+    unsigned gen;
 };
 struct weft__hc_url *weft__hc_url_new(weft_url *u); /* takes u (freed on failure) */
 struct weft__hc_url *weft__hc_url_ref(struct weft__hc_url *x);
@@ -311,6 +317,7 @@ struct weft_http_session {
     unsigned ucache_next;
 
     weft_http_session_stats stats;
+    unsigned gen;                    /* bumped when proxies or TLS settings change */
     weft_http_client *blocking;      /* set for a blocking client's session */
     weft__hc_connector connector;
     void *connector_ud;
@@ -430,7 +437,7 @@ int weft__hc_send_request(weft_http_session *s, struct weft__hc_conn *c,
                           bool *early);
 /* Can the body be sent again (after rewinding)? Rewind it. */
 bool weft__hc_body_rewindable(const weft_http_body *b);
-int weft__hc_body_rewind(const weft_http_body *b, int64_t *fd_start);
+int weft__hc_body_rewind(const weft_http_body *b);
 /* True for methods RFC 9110 calls idempotent. */
 bool weft__hc_idempotent(int method_id);
 /* enum weft_h1_method of a method string. */

@@ -100,7 +100,6 @@ struct req_arg {
     const char *method, *target;
     const weft_http_headers *headers;
     const weft_http_body *body;
-    weft_http_response **out;
 };
 
 static int request_task(void *arg)
@@ -118,7 +117,7 @@ int weft_http_conn_request(weft_http_conn *pc, const char *method, const char *t
     if (face < 0)
         return face;
     if (face == 1) {
-        struct req_arg a = {pc, method, target, headers, body, NULL};
+        struct req_arg a = {pc, method, target, headers, body};
         return weft__hc_block(pc->s, request_task, &a);
     }
     if (pc->broken || !pc->c || pc->s->closed || !pc->c->st)

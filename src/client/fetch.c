@@ -202,9 +202,18 @@ static int one_hop(struct req *q, weft_http_response **out)
             }
         }
     }
-    struct weft__hc_pool *pool = weft__hc_pool_get(s, &t);
-    if (!pool)
-        return -ENOMEM;
+    struct weft__hc_url *x = q->url;
+    struct weft__hc_pool *pool;
+    if (x->pool && x->gen == s->gen && x->pool_proxy == t.proxy && x->pool_tls == t.tls) {
+        pool = x->pool;
+    } else {
+        if (!(pool = weft__hc_pool_get(s, &t)))
+            return -ENOMEM;
+        x->pool = pool;
+        x->pool_proxy = t.proxy;
+        x->pool_tls = t.tls;
+        x->gen = s->gen;
+    }
 
     /* The request-target: absolute-form to an http proxy (RFC 9112 §3.2.2). */
     char *abs = NULL;
@@ -319,7 +328,7 @@ static int one_hop(struct req *q, weft_http_response **out)
         s->stats.retries++;
         if (q->tc.on)
             weft__hc_trace_simple(&q->tc, WEFT_HTTP_TRACE_RETRY, 0, rc, NULL);
-        if ((rc = weft__hc_body_rewind(q->body, NULL)) < 0)
+        if ((rc = weft__hc_body_rewind(q->body)) < 0)
             goto out;
         fresh = true;
     }
@@ -438,7 +447,7 @@ static int follow(struct req *q, const weft_http_response *r)
         q->body = NULL;
         q->strip_content = true;
     } else if (q->body && q->body->kind != WEFT_HTTP_BODY_NONE) {
-        if ((err = weft__hc_body_rewind(q->body, NULL)) < 0) {
+        if ((err = weft__hc_body_rewind(q->body)) < 0) {
             weft_url_free(nu);
             weft__hc_err(q->errbuf, "a %d redirect needs the request body again, "
                                     "and it cannot be rewound", r->status);
@@ -487,7 +496,7 @@ static int run(struct req *q, weft_http_response **out)
                 weft__hc_trace_emit(&q->tc, &ev);
             }
         } else if (r->status == 401 && answer_challenge(q, r)) {
-            if (q->body && (rc = weft__hc_body_rewind(q->body, NULL)) < 0) {
+            if (q->body && (rc = weft__hc_body_rewind(q->body)) < 0) {
                 weft__hc_err(q->errbuf, "answering the 401 needs the request body again, "
                                         "and it cannot be rewound");
                 break;

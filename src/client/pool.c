@@ -269,11 +269,11 @@ static void dispatch(weft_http_session *s)
 static int open_conn(weft_http_session *s, struct weft__hc_pool *p, uint64_t connect_timeout,
                      struct weft__hc_trace *tc, char *errbuf, struct weft__hc_conn **out)
 {
-    struct weft__hc_conn *c = calloc(1, sizeof *c);
+    struct weft__hc_conn *c = s->closed ? NULL : calloc(1, sizeof *c);
     if (!c) {
         unreserve(s, p);
         dispatch(s);
-        return -ENOMEM;
+        return s->closed ? WEFT_ECLOSED : -ENOMEM;
     }
     c->s = s;
     c->pool = p;

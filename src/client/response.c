@@ -510,8 +510,9 @@ int weft_http_response_read_all(weft_http_response *r, const char **body, size_t
                 return err;
         }
         size_t room = r->bcap - r->blen - 1;
-        if ((uint64_t)room > limit - r->blen + 1)
-            room = (size_t)(limit - r->blen + 1); /* one byte past the limit tells */
+        uint64_t left = limit - r->blen; /* blen <= limit here */
+        if (left < (uint64_t)room)
+            room = (size_t)left + 1; /* one byte past the limit tells */
         int k = body_read(r, r->body + r->blen, room);
         if (k < 0)
             return k;

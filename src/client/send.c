@@ -115,9 +115,8 @@ bool weft__hc_body_rewindable(const weft_http_body *b)
     }
 }
 
-int weft__hc_body_rewind(const weft_http_body *b, int64_t *fd_start)
+int weft__hc_body_rewind(const weft_http_body *b)
 {
-    (void)fd_start;
     if (!b)
         return 0;
     if (b->kind == WEFT_HTTP_BODY_CALLBACK) {
@@ -467,17 +466,16 @@ static int send_stream(struct weft__hc_conn *c, const weft_http_body *b,
 }
 
 static int send_body(struct weft__hc_conn *c, const weft_http_body *b,
-                     const struct body_plan *bp, size_t already, bool *early, uint64_t *sent,
-                     char *errbuf)
+                     const struct body_plan *bp, bool *early, uint64_t *sent, char *errbuf)
 {
     int rc = 0;
     switch (b->kind) {
     case WEFT_HTTP_BODY_MEMORY:
         *sent = b->len;
-        return send_memory(c, (const char *)b->data + already, b->len - already, early);
+        return send_memory(c, b->data, b->len, early);
     case WEFT_HTTP_BODY_FORM:
         *sent = (uint64_t)bp->length;
-        return send_memory(c, bp->form + already, (size_t)bp->length - already, early);
+        return send_memory(c, bp->form, (size_t)bp->length, early);
     case WEFT_HTTP_BODY_MULTIPART: {
         int niov = weft_multipart_iov(b->multipart, NULL, 0);
         struct iovec *iov = malloc((size_t)(niov > 0 ? niov : 1) * sizeof *iov);
@@ -631,7 +629,7 @@ int weft__hc_send_request(weft_http_session *s, struct weft__hc_conn *c,
         } else if (b->kind == WEFT_HTTP_BODY_FORM && inline_ptr) {
             sent = inline_len;
         } else {
-            rc = send_body(c, b, &bp, 0, early, &sent, NULL);
+            rc = send_body(c, b, &bp, early, &sent, NULL);
             if (rc < 0)
                 goto out;
         }

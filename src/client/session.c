@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client/client_int.h"
+#include "http/codec_int.h"
 
 static uint64_t pick_time(uint64_t v, uint64_t dflt)
 {
@@ -36,6 +37,7 @@ struct weft__hc_url *weft__hc_url_new(weft_url *u)
         weft_url_free(u);
         return NULL;
     }
+    memset(x, 0, sizeof *x);
     x->refs = 1;
     x->u = u;
     return x;
@@ -156,6 +158,8 @@ int weft__hc_session_tls(weft_http_session *s, weft_tls_ctx **out)
 
 int weft__hc_session_resolver(weft_http_session *s, weft_resolver **out)
 {
+    if (s->closed)
+        return WEFT_ECLOSED; /* its loop resources are gone for good */
     if (!s->resolver) {
         weft_resolver_opts o = {0};
         o.servers = s->dns_servers;
@@ -227,6 +231,9 @@ int weft_http_session_new(weft_loop *loop, const weft_http_session_opts *opts,
     s->dns_ttl = pick_time(opts->dns_ttl_ns, WEFT_HTTP_DEFAULT_DNS_TTL);
     s->flags = opts->flags;
     weft__timer_init(&s->idle_timer, weft__hc_idle_timer, s);
+    /* The content codings (src/http) into the decoder registry; a static
+     * libweft links them only when something refers to them. */
+    weft__codec_client_register();
 
     int err = -ENOMEM;
     if (opts->dns_servers && !(s->dns_servers = strdup(opts->dns_servers)))
@@ -435,6 +442,7 @@ int weft_http_session_set_proxy(weft_http_session *s, const char *proxy, const c
 {
     if (!s)
         return -EINVAL;
+    s->gen++;
     return weft__hc_proxies_set(&s->proxies, proxy, no_proxy);
 }
 
@@ -450,6 +458,7 @@ int weft_http_session_set_tls_ctx(weft_http_session *s, weft_tls_ctx *ctx)
         weft_tls_ctx_free(s->tls);
     s->tls = ctx;
     s->tls_default = false;
+    s->gen++;
     return 0;
 }
 

@@ -295,6 +295,14 @@ static void test_body_limit(void **state)
     fake_run(get_once, &c, false);
     assert_int_equal(c.rc2, 0);
     assert_string_equal(c.body, "hello");
+
+    setup(&c); /* no limit at all (the sum must not wrap) */
+    c.ro.max_body = UINT64_MAX;
+    c.ans[0] = (struct fake_answer){
+        .data = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"};
+    fake_run(get_once, &c, false);
+    assert_int_equal(c.rc2, 0);
+    assert_string_equal(c.body, "hello");
 }
 
 /* ------------------------------------------------------------ reuse */
