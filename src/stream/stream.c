@@ -583,7 +583,8 @@ int weft_stream_readuntil(weft_stream *s, const void *sep, size_t seplen, void *
     int r;
     for (;;) {
         size_t b = buffered(s);
-        const char *base = s->rbuf + s->rstart;
+        /* rbuf is NULL while nothing is buffered: no arithmetic on it then. */
+        const char *base = b ? s->rbuf + s->rstart : NULL;
         const char *hit = b > from ? find(base + from, b - from, sep, seplen) : NULL;
         if (hit) {
             size_t len = (size_t)(hit - base) + seplen;
