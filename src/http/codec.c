@@ -501,6 +501,15 @@ int weft_codec_process(weft_codec *c, const void *in, size_t *inlen, void *out, 
         *inlen = *outlen = 0;
         return -EINVAL;
     }
+    /* Empty input or output may come as NULL; the stages add offsets to
+     * both pointers, and an offset (even 0) on NULL is undefined, so give
+     * them a real address of no length instead. */
+    static const uint8_t no_input[1];
+    static uint8_t no_output[1];
+    if (!in)
+        in = no_input;
+    if (!out)
+        out = no_output;
     if (c->encoder)
         return encode(c, in, inlen, out, outlen, flags);
     return decode(c, in, inlen, out, outlen, flags);
