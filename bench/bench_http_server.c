@@ -97,11 +97,11 @@ static const weft_protocol floor_proto = {.connection_made = f_made, .data_recei
 
 /* ------------------------------------------------------------- weft */
 
-static int hello(weft_http_request *req, weft_http_response *resp, void *ud)
+static int hello(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_response_send_text(resp, "text/plain", "Hello, World!");
+    return weft_http_resp_send_text(resp, "text/plain", "Hello, World!");
 }
 
 /* ------------------------------------------------------------- driving */

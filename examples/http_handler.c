@@ -24,27 +24,27 @@
 
 #include "weft.h"
 
-static int do_GET(weft_http_request *self, weft_http_response *out)
+static int do_GET(weft_http_req *self, weft_http_resp *out)
 {
-    weft_http_response_set_status(out, 200);                       /* send_response */
-    weft_http_response_set_header(out, "Content-Type", "text/plain"); /* send_header */
-    weft_http_response_prepare(out);                                /* end_headers */
+    weft_http_resp_set_status(out, 200);                       /* send_response */
+    weft_http_resp_set_header(out, "Content-Type", "text/plain"); /* send_header */
+    weft_http_resp_prepare(out);                                /* end_headers */
     char line[1024];
-    int n = snprintf(line, sizeof line, "you asked for %s\n", weft_http_request_target(self));
+    int n = snprintf(line, sizeof line, "you asked for %s\n", weft_http_req_target(self));
     if (n < 0 || n >= (int)sizeof line)
         n = (int)strlen(strcpy(line, "you asked for a long path\n"));
-    weft_http_response_write(out, line, (size_t)n);                 /* wfile.write */
-    const char *ua = weft_http_request_header(self, "User-Agent");  /* self.headers */
+    weft_http_resp_write(out, line, (size_t)n);                 /* wfile.write */
+    const char *ua = weft_http_req_header(self, "User-Agent");  /* self.headers */
     n = snprintf(line, sizeof line, "your client is %s\n", ua ? ua : "unknown");
     if (n < 0 || n >= (int)sizeof line)
         n = (int)strlen(strcpy(line, "your client has a long name\n"));
-    return weft_http_response_write(out, line, (size_t)n);
+    return weft_http_resp_write(out, line, (size_t)n);
 }
 
-static int handler(weft_http_request *req, weft_http_response *resp, void *ud)
+static int handler(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)ud;
-    switch (weft_http_request_method_id(req)) {
+    switch (weft_http_req_method_id(req)) {
     case WEFT_H1_METHOD_GET:
     case WEFT_H1_METHOD_HEAD: /* do_HEAD: the same head, the body dropped */
         return do_GET(req, resp);

@@ -14,11 +14,11 @@
 
 #include "weft.h"
 
-static int hello(weft_http_request *req, weft_http_response *resp, void *ud)
+static int hello(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_response_send_text(resp, "text/plain", "Hello, World!");
+    return weft_http_resp_send_text(resp, "text/plain", "Hello, World!");
 }
 
 int main(int argc, char **argv)

@@ -17,10 +17,10 @@
 
 /* ------------------------------------------------- as one plain handler */
 
-static int handle_http(weft_http_request *req, weft_http_response *resp, void *ud)
+static int handle_http(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)ud;
-    const char *method = weft_http_request_method(req), *path = weft_http_request_path(req);
+    const char *method = weft_http_req_method(req), *path = weft_http_req_path(req);
     printf("%s %s\n", method, path);
     fflush(stdout);
     const char *body;
@@ -30,42 +30,42 @@ static int handle_http(weft_http_request *req, weft_http_response *resp, void *u
         body = "<h1>About</h1>";
     } else {
         body = "<h1>404 Not Found</h1>";
-        weft_http_response_set_status(resp, 404);
+        weft_http_resp_set_status(resp, 404);
     }
-    return weft_http_response_send_text(resp, "text/html", body);
+    return weft_http_resp_send_text(resp, "text/html", body);
 }
 
 /* ---------------------------------------------------------- with a router */
 
-static int home(weft_http_request *req, weft_http_response *resp, void *ud)
+static int home(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_response_send_text(resp, "text/html", "<h1>Home</h1>");
+    return weft_http_resp_send_text(resp, "text/html", "<h1>Home</h1>");
 }
 
-static int about(weft_http_request *req, weft_http_response *resp, void *ud)
+static int about(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_response_send_text(resp, "text/html", "<h1>About</h1>");
+    return weft_http_resp_send_text(resp, "text/html", "<h1>About</h1>");
 }
 
-static int not_found(weft_http_request *req, weft_http_response *resp, void *ud)
+static int not_found(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    weft_http_response_set_status(resp, 404);
-    return weft_http_response_send_text(resp, "text/html", "<h1>404 Not Found</h1>");
+    weft_http_resp_set_status(resp, 404);
+    return weft_http_resp_send_text(resp, "text/html", "<h1>404 Not Found</h1>");
 }
 
 /* Every request, whichever way it was routed: the Python's print. */
-static void log_request(weft_http_request *req, weft_http_response *resp, int result, void *ud)
+static void log_request(weft_http_req *req, weft_http_resp *resp, int result, void *ud)
 {
     (void)resp;
     (void)result;
     (void)ud;
-    printf("%s %s\n", weft_http_request_method(req), weft_http_request_path(req));
+    printf("%s %s\n", weft_http_req_method(req), weft_http_req_path(req));
     fflush(stdout);
 }
 

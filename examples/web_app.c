@@ -18,11 +18,11 @@
 
 #include "weft.h"
 
-static int hello(weft_http_request *request, weft_http_response *response, void *ud)
+static int hello(weft_http_req *request, weft_http_resp *response, void *ud)
 {
     (void)request;
     (void)ud;
-    return weft_http_response_send_text(response, "text/plain; charset=utf-8", "Hello, world");
+    return weft_http_resp_send_text(response, "text/plain; charset=utf-8", "Hello, world");
 }
 
 int main(int argc, char **argv)

@@ -64,47 +64,47 @@ static void c_lost(weft_transport *t, int err, void *ud)
 
 static const weft_protocol client = {.data_received = c_data, .connection_lost = c_lost};
 
-static int h_hello(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_hello(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)ud;
-    return weft_http_response_send_text(resp, "text/plain", weft_http_request_path(req));
+    return weft_http_resp_send_text(resp, "text/plain", weft_http_req_path(req));
 }
 
-static int h_echo(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_echo(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)ud;
     const char *d;
     size_t n;
-    int r = weft_http_request_read_body(req, &d, &n);
+    int r = weft_http_req_read_body(req, &d, &n);
     if (r < 0)
         return r;
-    return weft_http_response_send(resp, d, n);
+    return weft_http_resp_send(resp, d, n);
 }
 
-static int h_stream(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_stream(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)ud;
     char buf[64];
-    int r = weft_http_request_read(req, buf, sizeof buf); /* part of the body */
+    int r = weft_http_req_read(req, buf, sizeof buf); /* part of the body */
     if (r < 0)
         return r;
     for (int i = 0; i < 3; i++)
-        if ((r = weft_http_response_write(resp, "chunk", 5)) < 0)
+        if ((r = weft_http_resp_write(resp, "chunk", 5)) < 0)
             return r;
     return 0;
 }
 
-static int h_sleep(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_sleep(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)ud;
     int r = weft_sleep(WEFT_MSEC(10));
     if (r < 0)
         return r;
-    return weft_http_response_send_text(resp, NULL, "late");
+    return weft_http_resp_send_text(resp, NULL, "late");
 }
 
-static int h_fail(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_fail(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)resp;
@@ -112,13 +112,13 @@ static int h_fail(weft_http_request *req, weft_http_response *resp, void *ud)
     return -EIO;
 }
 
-static void after(weft_http_request *req, weft_http_response *resp, int result, void *ud)
+static void after(weft_http_req *req, weft_http_resp *resp, int result, void *ud)
 {
     (void)resp;
     (void)result;
     struct run *r = ud;
     if (r->nseen < MAX_SEEN)
-        r->methods[r->nseen] = weft_http_request_method_id(req);
+        r->methods[r->nseen] = weft_http_req_method_id(req);
     r->nseen++;
 }
 

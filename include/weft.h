@@ -21,6 +21,8 @@
 #include "weft/multipart.h"
 #include "weft/cookie.h"
 #include "weft/http.h"
+#include "weft/http_codec.h"
+#include "weft/http_client.h"
 #include "weft/http_server.h"
 
 #endif

@@ -10,9 +10,10 @@ build_pkgs="build-essential cmake pkg-config libssl-dev libc-ares-dev libnghttp2
             zlib1g-dev libbrotli-dev libzstd-dev libidn2-dev libuv1-dev"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl openssl python3 python3-requests
            python3-aiohttp nginx-light dnsmasq-base tinyproxy wrk nghttp2-client valgrind procps
-           gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+           gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+           zstd brotli python3-brotli python3-zstandard"
 # The default build compiles bench/ too, so its anchors (libuv) are build packages.
-bench_pkgs=""
+bench_pkgs="libcurl4-openssl-dev"
 
 case $want in
     build) pkgs=$build_pkgs ;;

@@ -62,6 +62,22 @@ enum weft_error {
     WEFT_EHTTP_BAD_METHOD    = -4412, /* invalid method token */
     WEFT_EHTTP_BAD_FRAMING   = -4413, /* ambiguous body framing: Transfer-Encoding with
                                          Content-Length, in HTTP/1.0, chunked not last (400) */
+    /* The HTTP client's own (from -4420, leaving room for the codecs'). */
+    WEFT_EHTTP_CONNECT_TIMEOUT = -4420, /* DNS + connect + proxy + TLS took too long */
+    WEFT_EHTTP_READ_TIMEOUT  = -4421, /* no byte from the server within the read timeout */
+    WEFT_EHTTP_POOL_TIMEOUT  = -4422, /* no pool connection became free in time */
+    WEFT_EHTTP_PROXY         = -4423, /* the proxy refused or broke the CONNECT tunnel */
+    WEFT_EHTTP_REWIND        = -4424, /* the request body cannot be sent a second time */
+    WEFT_EHTTP_DISCONNECTED  = -4425, /* the server closed the connection without answering */
+
+    /* Content codings (weft/http_codec.h), in their own block of the HTTP range. */
+    WEFT_EHTTP_CODING_UNSUPPORTED = -4450, /* a content coding weft cannot decode (415) */
+    WEFT_EHTTP_CODING_CORRUPT = -4451, /* invalid compressed data, bad checksum, bytes after the end */
+    WEFT_EHTTP_CODING_TRUNCATED = -4452, /* compressed data ended before its stream did */
+    WEFT_EHTTP_CODING_TOO_LARGE = -4453, /* decoded size (or zstd window) over its limit */
+    WEFT_EHTTP_CODING_RATIO  = -4454, /* expansion ratio over its limit: a decompression bomb */
+    WEFT_EHTTP_CODING_TOO_MANY = -4455, /* more stacked codings than the limit */
+    WEFT_EHTTP_CODING_NOT_ACCEPTABLE = -4456, /* Accept-Encoding refuses every coding (406) */
 
     WEFT_EURL                = -4500, /* malformed URL */
     WEFT_EURL_SCHEME         = -4501, /* unsupported or missing scheme */
@@ -88,6 +104,14 @@ const char *weft_strerror(int err);
 
 /* Generic callback with the user data every weft callback carries last. */
 typedef void (*weft_cb)(void *ud);
+
+/* Bytes as Python's repr() of the text shows them, for logs: quoted
+ * ('hello\n', or "it's" when that needs fewer escapes), with \n \r \t \\
+ * and the quote escaped, control bytes and invalid UTF-8 as \xNN, valid
+ * UTF-8 kept. Writes at most size bytes (NUL included; a repr that does not
+ * fit ends in ...' without splitting an escape) and returns the length
+ * written, or -EINVAL if size < 8. */
+int weft_repr(const void *data, size_t len, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

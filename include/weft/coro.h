@@ -141,6 +141,34 @@ int weft_future_add_done_cb(weft_future *f, weft_future_done_cb cb, void *ud);
  * task's stack), so the call waits for it and then returns -ECANCELED. */
 int weft_run_in_executor(weft_job_fn fn, void *arg);
 
+/* ------------------------------------------------------------- semaphores */
+
+/* asyncio.Semaphore: value permits shared by the tasks of one loop; a
+ * semaphore of 1 is asyncio.Lock. Code between two @suspends calls never
+ * interleaves with other tasks, so a semaphore is needed only to hold
+ * something across suspensions: "at most 3 connections in use".
+ *
+ *     weft_semaphore_acquire(slots);     // waits while none is free
+ *     ... use the resource, suspending as needed ...
+ *     weft_semaphore_release(slots);
+ *
+ * Waiters are served in FIFO order; a release hands its permit straight to
+ * the first of them. Not for use across threads. */
+typedef struct weft_semaphore weft_semaphore;
+int weft_semaphore_new(unsigned value, weft_semaphore **out);
+/* @suspends. Take a permit: 0, -ECANCELED / -ETIMEDOUT (no permit taken), or
+ * WEFT_ECLOSED if the semaphore is freed while waiting. */
+int weft_semaphore_acquire(weft_semaphore *s);
+/* Take a permit if one is free and nobody waits; never suspends. */
+bool weft_semaphore_try_acquire(weft_semaphore *s);
+/* Give a permit back (to the first waiter, if any). Usable outside tasks. */
+void weft_semaphore_release(weft_semaphore *s);
+unsigned weft_semaphore_value(const weft_semaphore *s);
+/* No permit is free (asyncio's locked()). */
+bool weft_semaphore_locked(const weft_semaphore *s);
+/* Free it; tasks still waiting get WEFT_ECLOSED. */
+void weft_semaphore_free(weft_semaphore *s);
+
 /* ------------------------------------------------------------ task groups */
 
 /* Structured concurrency (asyncio.TaskGroup, gather): children spawned into a

@@ -1,9 +1,9 @@
 /*
  * weft/http_server.h - the HTTP/1.1 server (aiohttp's web server, for C).
  *
- *     static int hello(weft_http_request *req, weft_http_response *resp, void *ud)
+ *     static int hello(weft_http_req *req, weft_http_resp *resp, void *ud)
  *     {
- *         return weft_http_response_send_text(resp, "text/plain", "Hello, world");
+ *         return weft_http_resp_send_text(resp, "text/plain", "Hello, world");
  *     }
  *
  *     int main(void)
@@ -49,9 +49,13 @@
  * owns Connection and Transfer-Encoding: values the handler sets for them
  * are not sent (Connection: close from the handler means "close after").
  *
+ * Names. The server's request and response are weft_http_req and
+ * weft_http_resp (weft_http_req_path, weft_http_resp_send...); the HTTP
+ * client's response is weft_http_response (weft/http_client.h).
+ *
  * Strings. Every string the request returns is NUL-terminated, owned by the
  * request and valid until the handler returns; a handler that keeps one
- * longer must copy it. weft_http_request and weft_http_response are borrowed
+ * longer must copy it. weft_http_req and weft_http_resp are borrowed
  * for the handler's run only.
  *
  * Errors. Functions return 0 (or a count) or a negative code: -EINVAL for
@@ -82,19 +86,19 @@ extern "C" {
 
 typedef struct weft_http_app weft_http_app;
 typedef struct weft_http_server weft_http_server;
-typedef struct weft_http_request weft_http_request;
-typedef struct weft_http_response weft_http_response;
+typedef struct weft_http_req weft_http_req;
+typedef struct weft_http_resp weft_http_resp;
 
 /* A request handler. It runs in a task and may suspend. Its return value:
  *   0          done: whatever it did not finish is finished for it (a
  *              response never started is sent as set so far: status 200 by
  *              default, empty body; a started body is ended);
  *   100..599   an HTTP status: if no response was started, the server sends
- *              weft_http_response_send_error(resp, status) ("return 404;");
+ *              weft_http_resp_send_error(resp, status) ("return 404;");
  *   < 0        an error: 500 if no response was started (408 for
  *              -ETIMEDOUT), else the connection is closed after what was
  *              sent (a body cut short is never passed off as complete). */
-typedef int (*weft_http_handler)(weft_http_request *req, weft_http_response *resp, void *ud);
+typedef int (*weft_http_handler)(weft_http_req *req, weft_http_resp *resp, void *ud);
 
 /* ===================================================================== apps */
 
@@ -116,14 +120,14 @@ void weft_http_app_free(weft_http_app *app);
  * (the body is dropped), unless a "HEAD" route for the path comes first.
  *
  * pattern: an absolute path of literal segments and captures, matched
- * against the decoded path (weft_http_request_path):
+ * against the decoded path (weft_http_req_path):
  *   "/about"               exactly /about
  *   "/users/{id}"          {id}: one non-empty segment (no '/')
  *   "/files/{tail:.*}"     {name:.*}: the rest of the path, '/' included,
  *                          possibly empty; only as the last element
  * A capture is a whole segment ("/v{n}.json" is -EINVAL); a {name:.*} tail
  * may follow a literal prefix ("/static/{path:.*}"). Captured values are
- * read with weft_http_request_match(req, "id").
+ * read with weft_http_req_match(req, "id").
  *
  * No route matches: the default handler runs if one is set, else 404. A
  * path matched only by routes of other methods: 405 with an Allow header
@@ -149,7 +153,7 @@ int weft_http_app_set_handler(weft_http_app *app, weft_http_handler handler, voi
 
 /* Hooks around every request, each optional:
  *   before   runs before the route's handler. It may answer the request
- *            itself (weft_http_response_send..., return 0): the handler is
+ *            itself (weft_http_resp_send..., return 0): the handler is
  *            then skipped, as are the before hooks after it. A return < 0
  *            or a status is treated as a handler's return.
  *   prepare  runs once, right before the response head goes out: the last
@@ -162,9 +166,9 @@ int weft_http_app_set_handler(weft_http_app *app, weft_http_handler handler, voi
  * before hooks run in the order the middleware was added, prepare and after
  * hooks in the reverse order (the first added is the outermost). */
 typedef struct weft_http_middleware {
-    int (*before)(weft_http_request *req, weft_http_response *resp, void *ud);
-    int (*prepare)(weft_http_request *req, weft_http_response *resp, void *ud);
-    void (*after)(weft_http_request *req, weft_http_response *resp, int result, void *ud);
+    int (*before)(weft_http_req *req, weft_http_resp *resp, void *ud);
+    int (*prepare)(weft_http_req *req, weft_http_resp *resp, void *ud);
+    void (*after)(weft_http_req *req, weft_http_resp *resp, int result, void *ud);
 } weft_http_middleware;
 
 /* Add a middleware (the table is borrowed: keep it alive, usually static
@@ -344,12 +348,12 @@ int weft_http_run_stop(void);
 /* ================================================================ requests */
 
 /* The method token as sent ("GET"), and enum weft_h1_method. */
-const char *weft_http_request_method(const weft_http_request *req);
-int weft_http_request_method_id(const weft_http_request *req);
+const char *weft_http_req_method(const weft_http_req *req);
+int weft_http_req_method_id(const weft_http_req *req);
 
 /* The request-target exactly as sent ("/a%20b?x=1", "*", "host:443",
  * "http://host/p"). */
-const char *weft_http_request_target(const weft_http_request *req);
+const char *weft_http_req_target(const weft_http_req *req);
 
 /* The path, percent-decoded ("/a b"), without the query. Not normalised:
  * "." and ".." segments and repeated '/' are kept as sent (decoded: "%2e%2e"
@@ -357,57 +361,57 @@ const char *weft_http_request_target(const weft_http_request *req);
  * them. A path whose decoding has a NUL byte, or a malformed escape, was
  * answered 400 before any handler. "" for CONNECT, "*" for OPTIONS *;
  * absolute-form targets give their path ("/" when empty). */
-const char *weft_http_request_path(const weft_http_request *req);
+const char *weft_http_req_path(const weft_http_req *req);
 
 /* The query string after '?', as sent (not decoded), or NULL without '?'. */
-const char *weft_http_request_query_string(const weft_http_request *req);
+const char *weft_http_req_query_string(const weft_http_req *req);
 
 /* The first query parameter named name, decoded as a form
  * (application/x-www-form-urlencoded: '+' is a space), or NULL. The query
  * is parsed on the first call (weft/form.h limits). */
-const char *weft_http_request_query(weft_http_request *req, const char *name);
+const char *weft_http_req_query(weft_http_req *req, const char *name);
 
 /* 1 for HTTP/1.1, 0 for HTTP/1.0 (the minor version). */
-int weft_http_request_version(const weft_http_request *req);
+int weft_http_req_version(const weft_http_req *req);
 
 /* The Host header (or the authority of an absolute-form target), or NULL
  * (HTTP/1.0 without one). */
-const char *weft_http_request_host(const weft_http_request *req);
+const char *weft_http_req_host(const weft_http_req *req);
 
 /* "http" or "https". */
-const char *weft_http_request_scheme(const weft_http_request *req);
+const char *weft_http_req_scheme(const weft_http_req *req);
 
 /* A route capture ("id" of "/users/{id}"), decoded, or NULL. */
-const char *weft_http_request_match(const weft_http_request *req, const char *name);
+const char *weft_http_req_match(const weft_http_req *req, const char *name);
 
 /* -------------------------------------------------------------- headers */
 
 /* The value of the first header field named name (any case), or NULL. */
-const char *weft_http_request_header(const weft_http_request *req, const char *name);
+const char *weft_http_req_header(const weft_http_req *req, const char *name);
 
 /* Header fields in the order received: count, and field i (names keep the
  * sender's case; values have their surrounding whitespace removed). at
  * returns 0 or -ERANGE; nlen / vlen may be NULL. */
-size_t weft_http_request_header_count(const weft_http_request *req);
-int weft_http_request_header_at(const weft_http_request *req, size_t i, const char **name,
+size_t weft_http_req_header_count(const weft_http_req *req);
+int weft_http_req_header_at(const weft_http_req *req, size_t i, const char **name,
                                 size_t *nlen, const char **value, size_t *vlen);
 
 /* True when the comma-separated values of the fields named name include
  * token, case-insensitively (Connection: keep-alive, Accept-Encoding: gzip
  * has "gzip"). Parameters after ';' are not stripped. */
-bool weft_http_request_header_has_token(const weft_http_request *req, const char *name,
+bool weft_http_req_header_has_token(const weft_http_req *req, const char *name,
                                         const char *token);
 
 /* The header fields as a weft_http_headers list (weft/http.h), made on the
  * first call and owned by the request. NULL on -ENOMEM. */
-const weft_http_headers *weft_http_request_headers(weft_http_request *req);
+const weft_http_headers *weft_http_req_headers(weft_http_req *req);
 
 /* ------------------------------------------------------------------ body */
 
 /* The declared body length: Content-Length, -1 for chunked (unknown until
  * read), 0 for a request without a body. */
-int64_t weft_http_request_content_length(const weft_http_request *req);
-bool weft_http_request_has_body(const weft_http_request *req);
+int64_t weft_http_req_content_length(const weft_http_req *req);
+bool weft_http_req_has_body(const weft_http_req *req);
 
 /* @suspends. Read up to n body bytes (decoded from chunked) into buf.
  * Returns the count (> 0), 0 at the end of the body, or an error:
@@ -416,28 +420,28 @@ bool weft_http_request_has_body(const weft_http_request *req);
  * WEFT_EHTTP_TRUNCATED (the client closed before the end), -ETIMEDOUT (no
  * byte for body_timeout_ns), -ECANCELED. The first read sends
  * "100 Continue" if the client asked for it. */
-int weft_http_request_read(weft_http_request *req, void *buf, size_t n);
+int weft_http_req_read(weft_http_req *req, void *buf, size_t n);
 
 /* @suspends. Read the whole body (at most the server's max_body) into
  * memory owned by the request, NUL-terminated: *data (may be NULL) and
  * *len. A second call returns the same. Errors as for read. */
-int weft_http_request_read_body(weft_http_request *req, const char **data, size_t *len);
+int weft_http_req_read_body(weft_http_req *req, const char **data, size_t *len);
 
 /* ------------------------------------------------------------ connection */
 
 /* The client's address (0, -ENOTSOCK for memory transports), and the
  * same as text without the port ("127.0.0.1", "::1"; "-" when unknown). */
-int weft_http_request_peername(const weft_http_request *req, struct sockaddr_storage *ss,
+int weft_http_req_peername(const weft_http_req *req, struct sockaddr_storage *ss,
                                socklen_t *len);
-const char *weft_http_request_remote(weft_http_request *req);
+const char *weft_http_req_remote(weft_http_req *req);
 
 /* The connection's transport (for weft_transport_tls(), the local
- * address). Borrowed: do not close it (weft_http_response_set_keep_alive
+ * address). Borrowed: do not close it (weft_http_resp_set_keep_alive
  * (resp, false) asks for the close). */
-weft_transport *weft_http_request_transport(const weft_http_request *req);
+weft_transport *weft_http_req_transport(const weft_http_req *req);
 
 /* The server handling the request. */
-weft_http_server *weft_http_request_server(const weft_http_request *req);
+weft_http_server *weft_http_req_server(const weft_http_req *req);
 
 /* =============================================================== responses */
 
@@ -445,68 +449,68 @@ weft_http_server *weft_http_request_server(const weft_http_request *req);
  * otherwise) and -EBUSY once the head was sent. The reason phrase is the
  * standard one (weft_http_reason) unless set_reason gives another
  * (copied; no CR/LF/NUL). */
-int weft_http_response_set_status(weft_http_response *resp, int status);
-int weft_http_response_status(const weft_http_response *resp);
-int weft_http_response_set_reason(weft_http_response *resp, const char *reason);
+int weft_http_resp_set_status(weft_http_resp *resp, int status);
+int weft_http_resp_status(const weft_http_resp *resp);
+int weft_http_resp_set_reason(weft_http_resp *resp, const char *reason);
 
 /* Header fields to send (weft/http.h rules: a name must be a token, a
  * value must have no CR, LF or NUL). set replaces every field of that
  * name, add appends another (Set-Cookie). -EBUSY once the head was sent. */
-int weft_http_response_set_header(weft_http_response *resp, const char *name, const char *value);
-int weft_http_response_add_header(weft_http_response *resp, const char *name, const char *value);
+int weft_http_resp_set_header(weft_http_resp *resp, const char *name, const char *value);
+int weft_http_resp_add_header(weft_http_resp *resp, const char *name, const char *value);
 /* The list itself, editable until the head is sent (then still readable). */
-weft_http_headers *weft_http_response_headers(weft_http_response *resp);
+weft_http_headers *weft_http_resp_headers(weft_http_resp *resp);
 
 /* Declare the body length of a streamed response (Content-Length): the
  * handler then writes exactly that many bytes (more is -EINVAL; fewer
  * closes the connection after the response). -EBUSY once the head was sent. */
-int weft_http_response_set_content_length(weft_http_response *resp, uint64_t len);
+int weft_http_resp_set_content_length(weft_http_resp *resp, uint64_t len);
 
 /* false: close the connection after this response (Connection: close).
  * true (default) keeps it open when the client and the server allow. */
-int weft_http_response_set_keep_alive(weft_http_response *resp, bool keep);
+int weft_http_resp_set_keep_alive(weft_http_resp *resp, bool keep);
 
 /* @suspends. Send the whole response with this body (copied), framed with
  * Content-Length: the response is complete when this returns. The head
  * carries the status and headers set so far. -EBUSY if the response was
  * already started. */
-int weft_http_response_send(weft_http_response *resp, const void *body, size_t len);
+int weft_http_resp_send(weft_http_resp *resp, const void *body, size_t len);
 
 /* @suspends. send() of a NUL-terminated text with this Content-Type (NULL:
  * keep the one set, else none). */
-int weft_http_response_send_text(weft_http_response *resp, const char *content_type,
+int weft_http_resp_send_text(weft_http_resp *resp, const char *content_type,
                                  const char *text);
 
 /* @suspends. Send a short error page: status and "404 Not Found\n" as
  * text/plain. Headers set before are kept (WWW-Authenticate, Allow, ...). */
-int weft_http_response_send_error(weft_http_response *resp, int status);
+int weft_http_resp_send_error(weft_http_resp *resp, int status);
 
 /* Start a streamed response (aiohttp's prepare): the head is queued now
  * with the status and headers as they are. Writing does it implicitly.
  * Not @suspends. -EBUSY if already prepared. */
-int weft_http_response_prepare(weft_http_response *resp);
+int weft_http_resp_prepare(weft_http_resp *resp);
 
 /* @suspends. Write body bytes of a streamed response (prepared on the first
  * call): a chunk of a chunked body, or the next bytes of a Content-Length
  * or close-delimited one. Waits while the client is slow to read (see
  * drain). Returns 0 or an error (the client went away, -ETIMEDOUT after
  * write_timeout_ns, -EINVAL past the declared Content-Length). */
-int weft_http_response_write(weft_http_response *resp, const void *data, size_t len);
+int weft_http_resp_write(weft_http_resp *resp, const void *data, size_t len);
 
 /* @suspends. Write count bytes of the file fd from offset as body bytes:
  * zero-copy with sendfile(2) on plain sockets, read and write under TLS (or
  * when a middleware transforms the body). fd stays the caller's and may be
  * closed as soon as this returns. A file shorter than promised fails with
  * -EIO (and the connection closes). Returns 0 or an error as write. */
-int weft_http_response_sendfile(weft_http_response *resp, int fd, off_t offset, size_t count);
+int weft_http_resp_sendfile(weft_http_resp *resp, int fd, off_t offset, size_t count);
 
 /* @suspends. Wait while the connection's write buffer is above its high
  * water mark (back-pressure for handlers that write in a loop). */
-int weft_http_response_drain(weft_http_response *resp);
+int weft_http_resp_drain(weft_http_resp *resp);
 
 /* @suspends. End the body (the last chunk of a chunked one); the response
  * is complete. Later writes are -EBUSY. Returning from the handler does it. */
-int weft_http_response_write_eof(weft_http_response *resp);
+int weft_http_resp_write_eof(weft_http_resp *resp);
 
 /* ------------------------------------------------------------ body filters */
 
@@ -514,12 +518,12 @@ int weft_http_response_write_eof(weft_http_response *resp);
  * compression middleware's content-coding is one): write gets every piece
  * the handler writes (sendfile's too, read from the file), and last = true
  * once at the end (len may be 0), when it must pass on everything it holds.
- * It passes its output on with weft_http_response_filter_emit(), which may
+ * It passes its output on with weft_http_resp_filter_emit(), which may
  * suspend (back-pressure). done runs when the response is over, whatever
  * happened (free the filter's state there); it may be NULL. */
 typedef struct weft_http_body_filter {
-    int (*write)(weft_http_response *resp, const void *data, size_t len, bool last, void *ud);
-    void (*done)(weft_http_response *resp, void *ud);
+    int (*write)(weft_http_resp *resp, const void *data, size_t len, bool last, void *ud);
+    void (*done)(weft_http_resp *resp, void *ud);
 } weft_http_body_filter;
 
 /* Put a filter on the body; only before the head is sent (a middleware's
@@ -528,18 +532,18 @@ typedef struct weft_http_body_filter {
  * the body goes chunked (HTTP/1.1) or up to the close (HTTP/1.0); sendfile
  * reads the file instead of sendfile(2). The table is borrowed (static
  * const). -EBUSY once the head is out, -EINVAL for a second filter. */
-int weft_http_response_set_body_filter(weft_http_response *resp, const weft_http_body_filter *f,
+int weft_http_resp_set_body_filter(weft_http_resp *resp, const weft_http_body_filter *f,
                                        void *ud);
 
 /* From a filter's write only: send filtered bytes (-EINVAL elsewhere). */
-int weft_http_response_filter_emit(weft_http_response *resp, const void *data, size_t len);
+int weft_http_resp_filter_emit(weft_http_resp *resp, const void *data, size_t len);
 
 /* The head was sent (or queued), and the response is complete. */
-bool weft_http_response_prepared(const weft_http_response *resp);
-bool weft_http_response_finished(const weft_http_response *resp);
+bool weft_http_resp_prepared(const weft_http_resp *resp);
+bool weft_http_resp_finished(const weft_http_resp *resp);
 
 /* Body bytes sent so far (what the access log reports). */
-uint64_t weft_http_response_body_bytes(const weft_http_response *resp);
+uint64_t weft_http_resp_body_bytes(const weft_http_resp *resp);
 
 #ifdef __cplusplus
 }

@@ -150,6 +150,10 @@ int weft_transport_fd(const weft_transport *t);
  * (sizeof *ss) and out. */
 int weft_transport_peername(const weft_transport *t, struct sockaddr_storage *ss, socklen_t *len);
 int weft_transport_sockname(const weft_transport *t, struct sockaddr_storage *ss, socklen_t *len);
+/* The peer as Python prints it, for logs: "('127.0.0.1', 5000)",
+ * "('::1', 5000, 0, 0)", "'/run/x.sock'"; "" when it has no address (pipes,
+ * memory pairs). The string belongs to the transport (valid while it is). */
+const char *weft_transport_peer_str(weft_transport *t);
 /* "tcp", "unix", "pipe", "memory", "tls", ... */
 const char *weft_transport_kind(const weft_transport *t);
 
@@ -177,9 +181,12 @@ typedef struct weft_connect_opts {
  * -ECANCELED after weft_connect_cancel). Runs exactly once. */
 typedef void (*weft_connect_cb)(weft_transport *t, int status, void *ud);
 
-/* Connect to host:port over TCP. host is an IP literal or a name (resolved
- * with getaddrinfo on the executor); each address is tried in turn until one
- * answers. proto/proto_ud become the transport's protocol (proto may be NULL:
+/* Connect to host:port over TCP. host is an IP literal or a name, resolved
+ * by the loop's default resolver (weft/dns.h: c-ares on the loop, its TTL
+ * cache, /etc/hosts); the addresses then race with Happy Eyeballs (RFC 8305,
+ * weft_happy_connect: families interleaved, the next attempt 250 ms after
+ * the previous one or as soon as it fails; the first to connect wins).
+ * opts->timeout_ns bounds the whole of it. proto/proto_ud become the transport's protocol (proto may be NULL:
  * set it later with weft_transport_set_protocol). opts may be NULL. *out (may
  * be NULL) can cancel the attempt until cb runs. Returns 0 (cb will run) or
  * -EINVAL/-ENOMEM (cb will not run). */
@@ -268,7 +275,8 @@ int weft_tcp_server_open(weft_loop *loop, const char *host, uint16_t port,
                          const weft_server_opts *opts, weft_protocol_factory factory, void *ud,
                          weft_server **out);
 
-/* @suspends. Same, but host may be any name (resolved on the executor), and
+/* @suspends. Same, but host may be any name (resolved by the loop's default
+ * resolver, as for weft_tcp_connect), and
  * the server binds every address it resolves to. */
 int weft_tcp_server_create(const char *host, uint16_t port, const weft_server_opts *opts,
                            weft_protocol_factory factory, void *ud, weft_server **out);

@@ -168,7 +168,8 @@ void weft_stream_abort(weft_stream *s);
  * peer's). The handle stays valid. */
 int weft_stream_wait_closed(weft_stream *s);
 
-/* close / abort / write_eof was called, or the connection is gone. */
+/* close or abort was called, or the connection is ending or gone. A
+ * half-closed stream (write_eof) is not closing, as in asyncio. */
 bool weft_stream_is_closing(const weft_stream *s);
 
 /* ------------------------------------------------------------- info */

@@ -283,6 +283,16 @@ struct ssl_st *weft_tls_ssl(weft_tls *t);
 
 typedef struct weft_tls_opts {
     uint64_t handshake_timeout_ns;  /* give up on the handshake after this; 0: 60 s */
+    /* Servers only (weft_tls_server_open, weft_tls_stream_server_open): an
+     * accepted connection's handshake failed and it is being closed without
+     * reaching the factory or handler. For logging (asyncio reports "SSL
+     * handshake failed" through its exception handler; nginx logs it): t is
+     * the TLS transport, valid during the call only, whose peername still
+     * answers; err is a WEFT_ETLS_* code, -ETIMEDOUT (handshake_timeout_ns)
+     * or the connection's error; detail is OpenSSL's words or weft's ("the
+     * peer closed the connection during the handshake"), never NULL. */
+    void (*handshake_failed)(weft_transport *t, int err, const char *detail, void *ud);
+    void *handshake_failed_ud;
 } weft_tls_opts;
 
 /* The handshake ended. status 0: t is up (and its protocol's

@@ -1,9 +1,9 @@
 /*
  * addr.c - address formatting and name resolution.
  *
- * Resolution stays behind weft__resolve*() so that the DNS layer (c-ares on
- * the loop, TTL cache) can replace getaddrinfo-on-the-executor without
- * touching a caller. Literals and "localhost" never leave the loop thread.
+ * Literals, "localhost" and the wildcard are answered here, at once; names
+ * go to the DNS layer (c-ares on the loop, TTL cache), which needs nothing
+ * of net/ and so may be called from it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 
 #include "coro/coro_int.h"
 #include "net/net_int.h"
+#include "weft/dns.h"
 
 /* ------------------------------------------------------------ formatting */
 
@@ -41,6 +42,8 @@ static const char *unix_path(const struct sockaddr *sa, char *tmp, size_t tmpsiz
     const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
     if (un->sun_path[0])
         return un->sun_path;
+    if (!un->sun_path[1])
+        return ""; /* unnamed (a client that did not bind): Python shows '' */
     /* Abstract: "@name" (the name is not NUL-terminated in general, but we
      * only ever make ones that are). */
     snprintf(tmp, tmpsize, "@%.*s", (int)sizeof un->sun_path - 1, un->sun_path + 1);
@@ -242,31 +245,8 @@ int weft__resolve_literal(const char *host, uint16_t port, int family, bool pass
     return err;
 }
 
-/* The blocking part, run on a pool thread. */
-struct lookup {
-    char *host;
-    uint16_t port;
-    int family;
-    bool passive;
-    struct sockaddr_storage *addrs;
-    size_t n;
-};
-
-static int lookup_job(void *arg)
-{
-    struct lookup *l = arg;
-    struct addrinfo h = hints_for(l->family, l->passive, false);
-    struct addrinfo *res = NULL;
-    char serv[8];
-    snprintf(serv, sizeof serv, "%u", l->port);
-    int e = getaddrinfo(l->host, serv, &h, &res);
-    if (e)
-        return map_eai(e, errno);
-    int err = from_addrinfo(res, &l->addrs, &l->n);
-    freeaddrinfo(res);
-    return err;
-}
-
+/* A name: the loop's default resolver (c-ares on the loop, its cache,
+ * /etc/hosts), the same one weft_tcp_connect uses. */
 int weft__resolve(const char *host, uint16_t port, int family, bool passive,
                   struct sockaddr_storage **out, size_t *n)
 {
@@ -278,116 +258,22 @@ int weft__resolve(const char *host, uint16_t port, int family, bool passive,
     }
     if (!weft__current_task)
         return -EPERM;
-    struct lookup l = {.port = port, .family = family, .passive = passive};
-    l.host = strdup(host);
-    if (!l.host)
-        return -ENOMEM;
-    err = weft_run_in_executor(lookup_job, &l);
-    free(l.host);
-    if (err < 0) {
-        free(l.addrs);
-        return err;
-    }
-    *out = l.addrs;
-    *n = l.n;
-    return 0;
-}
-
-struct weft__resolve_req {
-    struct lookup l;
-    weft_loop *loop;
-    weft_job *job;
-    struct sockaddr_storage **out;
-    size_t *n;
-    weft__resolve_cb done;
-    void *ud;
-    bool cancelled;
-    struct weft__call call; /* for literals: the answer comes from the loop too */
-    int result;
-};
-
-static void req_finish(struct weft__resolve_req *r, int result)
-{
-    if (r->cancelled) {
-        /* Abandoned: nobody waits for the answer any more. */
-        free(r->l.addrs);
-        free(r->l.host);
-        free(r);
-        return;
-    }
-    if (result >= 0) {
-        *r->out = r->l.addrs;
-        *r->n = r->l.n;
-    } else {
-        free(r->l.addrs);
-    }
-    weft__resolve_cb done = r->done;
-    void *ud = r->ud;
-    free(r->l.host);
-    free(r);
-    done(result < 0 ? result : 0, ud);
-}
-
-static void job_done(int result, void *ud)
-{
-    req_finish(ud, result);
-}
-
-static void literal_done(void *arg)
-{
-    struct weft__resolve_req *r = arg;
-    weft__loop_unref(r->loop);
-    req_finish(r, r->result);
-}
-
-int weft__resolve_async(weft_loop *loop, const char *host, uint16_t port, int family,
-                        struct sockaddr_storage **out, size_t *n, weft__resolve_cb done,
-                        void *ud, struct weft__resolve_req **req)
-{
-    struct weft__resolve_req *r = calloc(1, sizeof *r);
-    if (!r)
-        return -ENOMEM;
-    r->loop = loop;
-    r->out = out;
-    r->n = n;
-    r->done = done;
-    r->ud = ud;
-    r->l.port = port;
-    r->l.family = family;
-    int err;
-    if (literal(host, port, family, false, &r->l.addrs, &r->l.n, &err)) {
-        if (!err && !r->l.n)
-            err = WEFT_EDNS_NODATA;
-        r->result = err;
-        r->call.cb = literal_done;
-        r->call.ud = r;
-        weft__loop_ref(loop);
-        weft__loop_post(loop, &r->call);
-        if (req)
-            *req = r;
-        return 0;
-    }
-    r->l.host = strdup(host);
-    if (!r->l.host) {
-        free(r);
-        return -ENOMEM;
-    }
-    err = weft_executor_submit(loop, lookup_job, &r->l, job_done, r, &r->job);
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    weft_dns_hints hints = {.family = family, .socktype = SOCK_STREAM};
+    weft_addrinfo *list;
+    int count = weft_getaddrinfo(host, service, &hints, &list);
+    if (count < 0)
+        return count;
+    size_t cap = 0;
+    err = 0;
+    for (weft_addrinfo *ai = list; ai && !err; ai = ai->next)
+        err = push(out, n, &cap, &ai->addr, ai->addrlen);
+    weft_addrinfo_free(list);
     if (err) {
-        free(r->l.host);
-        free(r);
-        return err;
+        free(*out);
+        *out = NULL;
+        *n = 0;
     }
-    if (req)
-        *req = r;
-    return 0;
-}
-
-void weft__resolve_cancel(struct weft__resolve_req *req)
-{
-    if (req->cancelled)
-        return;
-    req->cancelled = true;
-    if (req->job)
-        weft_job_cancel(req->job); /* job_done still runs (and frees req) */
+    return err;
 }

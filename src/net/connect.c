@@ -1,15 +1,20 @@
 /*
  * connect.c - outgoing TCP and Unix connections (create_connection).
  *
- * A request resolves the host (weft__resolve_async), then tries each address
- * in turn with a non-blocking connect, watching for writability; the first
- * that answers becomes an fd transport. One timer bounds the whole operation.
- * The callback always runs from the loop, exactly once, after the transport's
- * connection_made when it succeeded.
+ * TCP: the host is resolved by the loop's default resolver (c-ares on the
+ * loop, with its TTL cache; IP literals never reach DNS), then the addresses
+ * race with Happy Eyeballs (RFC 8305: families interleaved, a new attempt
+ * every 250 ms or as soon as one fails); the winning socket becomes an fd
+ * transport. Unix: one non-blocking connect. One timer bounds the whole
+ * operation. The callback always runs from the loop, exactly once, after the
+ * transport's connection_made when it succeeded.
+ *
+ * The DNS layer needs nothing of net/ (only the loop), so net may call it.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +22,7 @@
 #include <unistd.h>
 
 #include "net/net_int.h"
+#include "weft/dns.h"
 
 struct weft_connect_req {
     weft_loop *loop;
@@ -28,24 +34,19 @@ struct weft_connect_req {
     bool is_unix;
     bool done;
 
-    struct sockaddr_storage *addrs;
-    size_t naddrs, next;
-    struct weft__resolve_req *rreq;
+    struct sockaddr_storage *addrs;   /* Unix: the address to connect to */
+    size_t naddrs;
+    weft_dns_req *dreq;               /* TCP: the look-up, while pending */
+    weft_happy *happy;                /* TCP: the connection race, while pending */
 
     int fd;
     weft_io *io;
-    int last_err;
     struct weft__timer timer;
     struct weft__call call;   /* delivers the result */
     struct weft__call start;  /* Unix: connect from the loop */
     weft_transport *t;
     int result;
 };
-
-static socklen_t addr_len(const struct sockaddr_storage *ss)
-{
-    return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
 
 static void deliver_cb(void *arg)
 {
@@ -62,9 +63,13 @@ static void finish(struct weft_connect_req *r, weft_transport *t, int err)
         return;
     r->done = true;
     weft__timer_stop(r->loop, &r->timer);
-    if (r->rreq) {
-        weft__resolve_cancel(r->rreq); /* resolved() will not run */
-        r->rreq = NULL;
+    if (r->dreq) {
+        weft_dns_req_cancel(r->dreq); /* resolved() will not run */
+        r->dreq = NULL;
+    }
+    if (r->happy) {
+        weft_happy_cancel(r->happy);  /* its sockets are closed, raced() will not run */
+        r->happy = NULL;
     }
     if (r->io) {
         weft_io_close(r->io);
@@ -83,14 +88,9 @@ static void finish(struct weft_connect_req *r, weft_transport *t, int err)
     weft__loop_post(r->loop, &r->call);
 }
 
-static void try_next(struct weft_connect_req *r);
-
-static void connected(struct weft_connect_req *r)
+/* fd is connected: make it the transport and report success. */
+static void connected(struct weft_connect_req *r, int fd)
 {
-    weft_io_close(r->io);
-    r->io = NULL;
-    int fd = r->fd;
-    r->fd = -1;
     if (!r->is_unix && !r->opts.no_nodelay) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -113,19 +113,19 @@ static void io_cb(weft_io *io, unsigned events, void *ud)
     socklen_t l = sizeof e;
     if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &e, &l) != 0)
         e = errno;
-    if (e == 0 && !(events & WEFT_HANGUP)) {
-        connected(r);
-        return;
-    }
-    r->last_err = e ? -e : -ECONNREFUSED;
     weft_io_close(r->io);
     r->io = NULL;
-    close(r->fd);
+    int fd = r->fd;
     r->fd = -1;
-    try_next(r);
+    if (e == 0 && !(events & WEFT_HANGUP)) {
+        connected(r, fd);
+        return;
+    }
+    close(fd);
+    finish(r, NULL, e ? -e : -ECONNREFUSED);
 }
 
-/* Start a connect to address i; returns 0 (pending or connected) or -errno. */
+/* Start a Unix connect; returns 0 (pending or connected) or -errno. */
 static int attempt(struct weft_connect_req *r, const struct sockaddr *sa, socklen_t len)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -156,27 +156,31 @@ static int attempt(struct weft_connect_req *r, const struct sockaddr *sa, sockle
     return 0;
 }
 
-static void try_next(struct weft_connect_req *r)
-{
-    while (r->next < r->naddrs) {
-        struct sockaddr_storage *ss = &r->addrs[r->next++];
-        int err = attempt(r, (struct sockaddr *)ss, addr_len(ss));
-        if (!err)
-            return;
-        r->last_err = err;
-    }
-    finish(r, NULL, r->last_err ? r->last_err : -ECONNREFUSED);
-}
-
-static void resolved(int result, void *ud)
+static void raced(int status, int fd, void *ud)
 {
     struct weft_connect_req *r = ud;
-    r->rreq = NULL;
-    if (result < 0) {
-        finish(r, NULL, result);
+    r->happy = NULL;
+    if (status < 0) {
+        finish(r, NULL, status);
         return;
     }
-    try_next(r);
+    connected(r, fd);
+}
+
+static void resolved(int status, weft_addrinfo *list, void *ud)
+{
+    struct weft_connect_req *r = ud;
+    r->dreq = NULL;
+    if (status < 0) {
+        finish(r, NULL, status);
+        return;
+    }
+    int err = weft_happy_connect_cb(r->loop, list, NULL, raced, r, &r->happy);
+    weft_addrinfo_free(list); /* the race copied what it needs */
+    if (err) {
+        r->happy = NULL;
+        finish(r, NULL, err);
+    }
 }
 
 static void timeout_cb(void *arg)
@@ -217,11 +221,18 @@ int weft_tcp_connect(weft_loop *loop, const char *host, uint16_t port,
         return -EINVAL;
     if (opts && opts->family != AF_UNSPEC && opts->family != AF_INET && opts->family != AF_INET6)
         return -EAFNOSUPPORT;
+    weft_resolver *res;
+    int err = weft_resolver_default(loop, &res);
+    if (err)
+        return err;
     struct weft_connect_req *r = req_new(loop, opts, proto, proto_ud, cb, ud);
     if (!r)
         return -ENOMEM;
-    int err = weft__resolve_async(loop, host, port, r->opts.family, &r->addrs, &r->naddrs,
-                                  resolved, r, &r->rreq);
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    weft_dns_hints hints = {.family = r->opts.family, .socktype = SOCK_STREAM};
+    /* Every outcome, a bad name included, comes through resolved(), later. */
+    err = weft_resolver_getaddrinfo_cb(res, host, service, &hints, resolved, r, &r->dreq);
     if (err) {
         weft__timer_stop(loop, &r->timer);
         weft__loop_unref(loop);

@@ -68,7 +68,10 @@ static int fd_watch(struct fd_transport *ft)
         return 0;
     unsigned ev = (ft->reading ? WEFT_READABLE : 0) | (ft->head ? WEFT_WRITABLE : 0);
     if (!ft->io) {
-        if (!ev)
+        /* A write-only transport stays registered with no interest while its
+         * queue is empty, so that a reader going away (EPOLLERR on a pipe)
+         * is reported at once, not at the next write (as asyncio does). */
+        if (!ev && (ft->base.flags & WEFT__T_CAN_READ))
             return 0;
         int err = weft_io_open(ft->base.loop, ft->fd, io_cb, ft, &ft->io);
         if (err)
@@ -116,7 +119,10 @@ static ssize_t do_writev(struct fd_transport *ft, const struct iovec *iov, int n
 {
     ssize_t r;
     do {
-        if (ft->is_sock) {
+        if (ft->is_sock && n == 1) {
+            /* The common case; send() skips sendmsg's msghdr copy-in. */
+            r = send(ft->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+        } else if (ft->is_sock) {
             struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
             r = sendmsg(ft->fd, &mh, MSG_NOSIGNAL);
         } else {
@@ -537,6 +543,10 @@ int weft__fd_transport_new(weft_loop *loop, int fd, unsigned flags, const char *
     ft->fd = fd;
     ft->fdflags = flags;
     ft->is_sock = is_sock;
+    if (!(flags & WEFT_FD_READ) && (err = fd_watch(ft)) != 0) {
+        free(ft);
+        goto fail;
+    }
     *out = &ft->base;
     return 0;
 fail:

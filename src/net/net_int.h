@@ -113,6 +113,7 @@ struct weft_transport {
     int lost_err;            /* what connection_lost gets */
     size_t high, low;        /* write water marks */
     struct weft__call call;  /* connection_made, then connection_lost */
+    char *peer_str;          /* weft_transport_peer_str(), made on demand */
 
     /* Accepted by a server: linked in its list so that it can count, close
      * or abort its connections; NULL otherwise. */
@@ -188,14 +189,14 @@ void weft__server_notify(weft_server *srv);
 void weft__server_ref(weft_server *srv);
 void weft__server_unref(weft_server *srv);
 
-/* ------------------------------------------------ name resolution (resolve.c) */
+/* ------------------------------------------------ name resolution (addr.c) */
 
 /* Addresses of host:port for connecting (passive = false) or binding
- * (passive = true: NULL/"" host means every interface). Runs getaddrinfo on
- * the executor for names, synchronously for literals. The DNS issue will
- * replace the body; callers only see this function. @suspends. On success
- * *out is a malloc'd array of *n addresses (free it). Errors: WEFT_EDNS_*,
- * -ENOMEM, -ECANCELED, -ETIMEDOUT. */
+ * (passive = true: NULL/"" host means every interface). Literals, localhost
+ * and the wildcard are answered at once; names go to the loop's default
+ * resolver (weft_getaddrinfo). @suspends for names. On success *out is a
+ * malloc'd array of *n addresses (free it). Errors: WEFT_EDNS_*, -ENOMEM,
+ * -ECANCELED, -ETIMEDOUT. */
 int weft__resolve(const char *host, uint16_t port, int family, bool passive,
                   struct sockaddr_storage **out, size_t *n);
 
@@ -203,15 +204,5 @@ int weft__resolve(const char *host, uint16_t port, int family, bool passive,
  * -EINVAL. Never blocks. */
 int weft__resolve_literal(const char *host, uint16_t port, int family, bool passive,
                           struct sockaddr_storage **out, size_t *n);
-
-/* Callback form used by weft_tcp_connect: done(result, ud) with result 0 and
- * *out / *n filled, or an error; runs exactly once, from the loop. */
-typedef void (*weft__resolve_cb)(int result, void *ud);
-struct weft__resolve_req;
-int weft__resolve_async(weft_loop *loop, const char *host, uint16_t port, int family,
-                        struct sockaddr_storage **out, size_t *n, weft__resolve_cb done,
-                        void *ud, struct weft__resolve_req **req);
-/* Abandon: done will not run; the request frees itself. */
-void weft__resolve_cancel(struct weft__resolve_req *req);
 
 #endif

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "net/net_int.h"
 
@@ -38,6 +39,7 @@ void weft__transport_init(weft_transport *t, const struct weft__transport_ops *o
     t->low = WEFT__HIGH_WATER_DEFAULT / 4;
     t->lost_err = 0;
     t->call.cb = NULL;
+    t->peer_str = NULL;
 }
 
 /* Reading is on when the protocol is told about the connection, the user
@@ -69,15 +71,22 @@ void weft__transport_start(weft_transport *t, const weft_protocol *proto, void *
 static void made_cb(void *arg)
 {
     weft_transport *t = arg;
+    bool lost_before = (t->flags & WEFT__T_LOST) != 0;
     t->flags |= WEFT__T_MADE;
     if (t->proto->connection_made)
         t->proto->connection_made(t, t->proto_ud);
-    if (t->flags & WEFT__T_LOST) {
-        /* It ended before (or while) the protocol heard it began. */
+    if (lost_before) {
+        /* It ended before the protocol heard it began: weft__transport_lost
+         * left the report to us. */
         t->call.cb = lost_cb;
         weft__loop_post(t->loop, &t->call);
         return;
     }
+    /* Ended inside connection_made (an abort there): weft__transport_lost
+     * saw MADE and queued lost_cb already; queueing it again would put the
+     * one call node in the list twice. */
+    if (t->flags & WEFT__T_LOST)
+        return;
     update_reading(t);
 }
 
@@ -115,6 +124,8 @@ static void lost_cb(void *arg)
     }
     if (t->server)
         weft__server_conn_remove(t);
+    free(t->peer_str);
+    t->peer_str = NULL;
     t->ops->destroy(t);
 }
 
@@ -410,6 +421,20 @@ int weft_transport_peername(const weft_transport *t, struct sockaddr_storage *ss
 int weft_transport_sockname(const weft_transport *t, struct sockaddr_storage *ss, socklen_t *len)
 {
     return t->ops->sockname ? t->ops->sockname(t, ss, len) : -ENOTSOCK;
+}
+
+const char *weft_transport_peer_str(weft_transport *t)
+{
+    if (t->peer_str)
+        return t->peer_str;
+    struct sockaddr_storage ss = {0}; /* an unnamed Unix peer fills in only the family */
+    socklen_t len = sizeof ss;
+    char tmp[160];
+    if (weft_transport_peername(t, &ss, &len) != 0 ||
+        weft_addr_format_py((struct sockaddr *)&ss, tmp, sizeof tmp) < 0)
+        return "";
+    t->peer_str = strdup(tmp);
+    return t->peer_str ? t->peer_str : "";
 }
 
 const char *weft_transport_kind(const weft_transport *t)

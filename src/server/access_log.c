@@ -136,14 +136,14 @@ void weft__access_log_canned(struct conn *c, int status, const char *raw, size_t
 void weft__access_log(struct hx *x)
 {
     weft_http_server *srv = x->c->srv;
-    weft_http_request *req = &x->req;
-    weft_http_response *resp = &x->resp;
+    weft_http_req *req = &x->req;
+    weft_http_resp *resp = &x->resp;
     const weft_http_app *app = srv->app;
-    const char *remote = weft_http_request_remote(req);
+    const char *remote = weft_http_req_remote(req);
     const char *ref = NULL, *ua = NULL;
     if (app->log_fmt == WEFT_HTTP_LOG_COMBINED) {
-        ref = weft_http_request_header(req, "Referer");
-        ua = weft_http_request_header(req, "User-Agent");
+        ref = weft_http_req_header(req, "Referer");
+        ua = weft_http_req_header(req, "User-Agent");
     }
     size_t tl;
     const char *t = log_time(&tl);

@@ -494,8 +494,8 @@ static void start_request(struct conn *c, struct hx *x, size_t n)
 static bool after_request(struct conn *c, struct hx *x)
 {
     weft_http_server *srv = c->srv;
-    weft_http_request *req = &x->req;
-    weft_http_response *resp = &x->resp;
+    weft_http_req *req = &x->req;
+    weft_http_resp *resp = &x->resp;
     srv->nactive--;
     weft__server_notify_http(srv);
     if (c->flags & CF_LOST)

@@ -123,7 +123,7 @@ struct weft__capture {
     const char *value;
 };
 
-struct weft_http_request {
+struct weft_http_req {
     weft_h1_request h;         /* the parsed head: slices into the input buffer */
     const char *method;        /* NUL-terminated views (in place or arena) */
     const char *target;
@@ -155,7 +155,7 @@ enum { RF_NONE, RF_LENGTH, RF_CHUNKED, RF_CLOSE };
 /* Response states. */
 enum { RS_NEW, RS_PREPARING, RS_PREPARED, RS_DONE };
 
-struct weft_http_response {
+struct weft_http_resp {
     int status;
     const char *reason;        /* NULL: the standard one */
     weft_http_headers *headers;
@@ -192,8 +192,8 @@ struct arena_chunk {
 };
 
 struct hx {
-    struct weft_http_request req;
-    struct weft_http_response resp;
+    struct weft_http_req req;
+    struct weft_http_resp resp;
     struct conn *c;
     struct worker *w;
     uint8_t state;             /* XS_* */

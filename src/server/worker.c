@@ -46,8 +46,8 @@ static void list_del(struct worker **head, struct worker *w)
 static void run_request(weft_http_server *srv, struct hx *x)
 {
     weft_http_app *app = srv->app;
-    weft_http_request *req = &x->req;
-    weft_http_response *resp = &x->resp;
+    weft_http_req *req = &x->req;
+    weft_http_resp *resp = &x->resp;
     int result = 0;
     bool answered = false;
     for (size_t i = 0; i < app->nmw; i++) {
@@ -70,7 +70,7 @@ static void run_request(weft_http_server *srv, struct hx *x)
             result = h(req, resp, hud);
         } else {
             if (allow)
-                weft_http_response_set_header(resp, "Allow", allow);
+                weft_http_resp_set_header(resp, "Allow", allow);
             result = status;
         }
     }

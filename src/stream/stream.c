@@ -583,7 +583,8 @@ int weft_stream_readuntil(weft_stream *s, const void *sep, size_t seplen, void *
     int r;
     for (;;) {
         size_t b = buffered(s);
-        const char *base = s->rbuf + s->rstart;
+        /* rbuf is NULL while nothing is buffered: no arithmetic on it then. */
+        const char *base = b ? s->rbuf + s->rstart : NULL;
         const char *hit = b > from ? find(base + from, b - from, sep, seplen) : NULL;
         if (hit) {
             size_t len = (size_t)(hit - base) + seplen;
@@ -712,6 +713,15 @@ int weft_stream_drain(weft_stream *s)
             r = s->err;
             break;
         }
+        if (weft_transport_is_closing(s->t)) {
+            /* Ending without our close (a write failed, the peer reset):
+             * wait for connection_lost and report its error, as asyncio's
+             * drain does, rather than say all is well. */
+            r = wait_on(s, true, false);
+            if (r < 0)
+                break;
+            continue;
+        }
         if (!s->write_paused)
             break;
         r = wait_on(s, false, false);
@@ -752,6 +762,8 @@ int64_t weft_stream_sendfile(weft_stream *s, int fd, off_t offset, size_t count)
     int err = write_state(s);
     if (err)
         return err;
+    if (fd < 0 || offset < 0)
+        return -EINVAL; /* the same answer whichever path would follow */
     err = weft_transport_sendfile(s->t, fd, offset, count);
     if (err == 0) {
         err = weft_stream_drain(s);
@@ -890,13 +902,11 @@ const char *weft_stream_peer_str(weft_stream *s)
 {
     if (s->peer)
         return s->peer;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (weft_stream_peername(s, &ss, &len) != 0)
+    /* Kept by the stream so that it outlives the transport (a handler logs
+     * "Disconnected: ..." after the peer went away). */
+    const char *p = s->t ? weft_transport_peer_str(s->t) : "";
+    if (!*p)
         return "";
-    char tmp[128];
-    if (weft_addr_format_py((struct sockaddr *)&ss, tmp, sizeof tmp) < 0)
-        return "";
-    s->peer = strdup(tmp);
+    s->peer = strdup(p);
     return s->peer ? s->peer : "";
 }

@@ -32,6 +32,9 @@
 /* Plaintext is encrypted and handed down this much at a time, so that the
  * engine's output buffer stays small whatever the write size. */
 #define ENCRYPT_CHUNK (64u * 1024u)
+/* Plaintext is decrypted into the protocol's buffer (or the scratch) up to
+ * this much at a time: four full records. */
+#define DECRYPT_BUFFER (64u * 1024u)
 
 struct tls_server;
 
@@ -60,6 +63,11 @@ struct tls_transport {
     bool lower_eof;
     bool fail_soft;             /* close (not abort) the lower: an alert is queued */
     int hs_err;                 /* why the handshake failed */
+    const char *hs_detail;      /* and in whose words (static or the engine's) */
+    /* The peer's address, kept so that peername still answers once the
+     * lower transport is gone (logging a failed handshake, connection_lost). */
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
     int fail_err;               /* why the connection failed after it */
 };
 
@@ -106,10 +114,8 @@ static void handshake_failed(struct tls_transport *s, int err, const char *detai
     if (s->hs_err)
         return;
     s->hs_err = err;
-    if (detail)
-        weft__tls_ctx_note(s->ctx, err, detail);
-    else
-        weft__tls_ctx_note(s->ctx, err, weft_tls_errdetail(s->tls));
+    s->hs_detail = detail ? detail : weft_tls_errdetail(s->tls);
+    weft__tls_ctx_note(s->ctx, err, s->hs_detail);
     weft__timer_stop(s->base.loop, &s->hs_timer);
     flush_out(s); /* the alert, if any */
     /* Graceful, so that the alert reaches the peer; the end is reported
@@ -174,17 +180,28 @@ static void process(struct tls_transport *s)
     }
     weft_transport *b = &s->base;
     while (s->reading && !(b->flags & (WEFT__T_CLOSING | WEFT__T_LOST))) {
-        size_t len = 16 * 1024 + 256;
+        /* Decrypt as many records as fit into one buffer before handing it
+         * up: the buffer a stream's reader offers (get_buffer) is filled
+         * whole, instead of its first record waking the reader and the
+         * rest going through the stream's own buffer (two more copies). */
+        size_t len = DECRYPT_BUFFER;
         bool direct;
-        void *buf = weft__transport_read_buffer(b, &len, &direct);
-        int n = weft_tls_read(s->tls, buf, len);
-        if (n > 0) {
-            weft__transport_received(b, buf, (size_t)n, direct);
-            continue;
+        unsigned char *buf = weft__transport_read_buffer(b, &len, &direct);
+        size_t got = 0;
+        int n;
+        while ((n = weft_tls_read(s->tls, buf + got, len - got)) > 0) {
+            got += (size_t)n;
+            if (got == len)
+                break;
         }
+        weft__transport_received(b, buf, got, direct);
+        if (n > 0)
+            continue;
         flush_out(s);
         if (n == -EAGAIN)
             break;
+        if (b->flags & (WEFT__T_CLOSING | WEFT__T_LOST))
+            break; /* the protocol ended it after the data: that wins */
         if (n == 0) {                     /* close_notify */
             weft__transport_eof(b);
             break;
@@ -272,13 +289,18 @@ static void lower_connection_lost(weft_transport *lower, int err, void *ud)
     weft_transport *b = &s->base;
     if (!s->hs_done) {
         int why = s->hs_err;
-        if (!why && (b->flags & (WEFT__T_CLOSE_CALLED | WEFT__T_ABORTED)))
+        if (!why && (b->flags & (WEFT__T_CLOSE_CALLED | WEFT__T_ABORTED))) {
             why = -ECANCELED;
-        if (!why && err)
+            s->hs_detail = "the handshake was given up";
+        }
+        if (!why && err) {
             why = err;
+            s->hs_detail = weft_strerror(err);
+        }
         if (!why) {
             why = WEFT_ETLS_HANDSHAKE;
-            weft__tls_ctx_note(s->ctx, why, "the peer closed the connection during the handshake");
+            s->hs_detail = "the peer closed the connection during the handshake";
+            weft__tls_ctx_note(s->ctx, why, s->hs_detail);
         }
         s->hs_err = why;
         if (s->server) {
@@ -294,6 +316,12 @@ static void lower_connection_lost(weft_transport *lower, int err, void *ud)
         weft__transport_lost(b, why);
         return;
     }
+    /* Both close_notify alerts were exchanged (or ours was on its way when
+     * the peer, having sent its own, hung up): an orderly end, even if the
+     * lower transport failed to deliver our reply (-EPIPE, -ECONNRESET). */
+    if (!s->fail_err && err && (b->flags & WEFT__T_CLOSE_CALLED) &&
+        weft_tls_close_notify_received(s->tls))
+        err = 0;
     weft__transport_lost(b, s->fail_err ? s->fail_err : err);
 }
 
@@ -431,6 +459,11 @@ static int tls_fd(const weft_transport *t)
 static int tls_peername(const weft_transport *t, struct sockaddr_storage *ss, socklen_t *len)
 {
     const struct tls_transport *s = (const struct tls_transport *)t;
+    if (s->peerlen && *len >= s->peerlen) {
+        memcpy(ss, &s->peer, s->peerlen);
+        *len = s->peerlen;
+        return 0;
+    }
     return s->lower ? weft_transport_peername(s->lower, ss, len) : -ENOTCONN;
 }
 
@@ -484,6 +517,9 @@ static int tls_transport_new(weft_transport *lower, weft_tls_ctx *ctx, const cha
     s->lower = lower;
     s->ctx = ctx;
     weft_tls_ctx_ref(ctx);
+    socklen_t pl = sizeof s->peer;
+    if (weft_transport_peername(lower, &s->peer, &pl) == 0)
+        s->peerlen = pl;
     weft__tls_set_output(s->tls, direct_out, s);
     weft__timer_init(&s->hs_timer, hs_timeout_cb, s);
     uint64_t timeout = opts && opts->handshake_timeout_ns ? opts->handshake_timeout_ns
@@ -554,7 +590,14 @@ struct tls_server {
 
 static void server_handshake_failed(struct tls_transport *s)
 {
-    /* Nothing to tell anyone: the client saw the alert. */
+    /* The client saw the alert; the server's owner may want to log it. */
+    const weft_tls_opts *o = &s->server->opts;
+    if (!o->handshake_failed)
+        return;
+    const char *detail = s->hs_detail;
+    if (!detail || !*detail)
+        detail = weft_strerror(s->hs_err);
+    o->handshake_failed(&s->base, s->hs_err, detail, o->handshake_failed_ud);
 }
 
 static void server_handshake_done(struct tls_transport *s)

@@ -45,23 +45,23 @@ struct live {
     uint64_t file_len;      /* what /file promises (may exceed the file) */
 };
 
-static int h_hello(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_hello(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct live *l = ud;
     atomic_fetch_add(&l->calls, 1);
     (void)req;
-    return weft_http_response_send_text(resp, "text/plain", "hello\n");
+    return weft_http_resp_send_text(resp, "text/plain", "hello\n");
 }
 
 /* Echo the body back with its length and a digest-like sum. */
-static int h_upload(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_upload(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct live *l = ud;
     atomic_fetch_add(&l->calls, 1);
     char buf[65536];
     uint64_t total = 0, sum = 0;
     for (;;) {
-        int n = weft_http_request_read(req, buf, sizeof buf);
+        int n = weft_http_req_read(req, buf, sizeof buf);
         if (n < 0)
             return n;
         if (n == 0)
@@ -72,26 +72,26 @@ static int h_upload(weft_http_request *req, weft_http_response *resp, void *ud)
     }
     char out[128];
     snprintf(out, sizeof out, "%llu %llu\n", (unsigned long long)total, (unsigned long long)sum);
-    return weft_http_response_send_text(resp, "text/plain", out);
+    return weft_http_resp_send_text(resp, "text/plain", out);
 }
 
-static int h_echo(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_echo(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct live *l = ud;
     atomic_fetch_add(&l->calls, 1);
     const char *d;
     size_t n;
-    int r = weft_http_request_read_body(req, &d, &n);
+    int r = weft_http_req_read_body(req, &d, &n);
     if (r < 0)
         return r;
-    const char *ct = weft_http_request_header(req, "Content-Type");
+    const char *ct = weft_http_req_header(req, "Content-Type");
     if (ct)
-        weft_http_response_set_header(resp, "Content-Type", ct);
-    return weft_http_response_send(resp, d, n);
+        weft_http_resp_set_header(resp, "Content-Type", ct);
+    return weft_http_resp_send(resp, d, n);
 }
 
 /* 1 MiB streamed in 4 KiB chunks (chunked). */
-static int h_stream(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_stream(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct live *l = ud;
     (void)req;
@@ -99,14 +99,14 @@ static int h_stream(weft_http_request *req, weft_http_response *resp, void *ud)
     char block[4096];
     for (int i = 0; i < 256; i++) {
         memset(block, 'a' + i % 26, sizeof block);
-        int r = weft_http_response_write(resp, block, sizeof block);
+        int r = weft_http_resp_write(resp, block, sizeof block);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-static int h_slow(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_slow(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct live *l = ud;
     (void)req;
@@ -114,11 +114,11 @@ static int h_slow(weft_http_request *req, weft_http_response *resp, void *ud)
     int r = weft_sleep(WEFT_MSEC(300));
     if (r < 0)
         return r;
-    return weft_http_response_send_text(resp, "text/plain", "slow\n");
+    return weft_http_resp_send_text(resp, "text/plain", "slow\n");
 }
 
 /* The file, by sendfile: Content-Length first, then the bytes. */
-static int h_file(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_file(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct live *l = ud;
     (void)req;
@@ -126,9 +126,9 @@ static int h_file(weft_http_request *req, weft_http_response *resp, void *ud)
     int fd = open(l->file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 404;
-    weft_http_response_set_header(resp, "Content-Type", "application/octet-stream");
-    weft_http_response_set_content_length(resp, l->file_len);
-    int r = weft_http_response_sendfile(resp, fd, 0, (size_t)l->file_len);
+    weft_http_resp_set_header(resp, "Content-Type", "application/octet-stream");
+    weft_http_resp_set_content_length(resp, l->file_len);
+    int r = weft_http_resp_sendfile(resp, fd, 0, (size_t)l->file_len);
     close(fd);
     return r;
 }

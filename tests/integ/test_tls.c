@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "weft.h"
 #include "weft_test.h"
@@ -380,6 +382,261 @@ static void handshake_failure_reaches_done_cb(void **state)
     weft_tls_ctx_free(cctx);
 }
 
+/* ------------------------------------ over Unix sockets, over TLS, CA folders */
+
+struct wrap_wait {
+    weft_future *f;
+    weft_transport *t;
+};
+
+static void wrap_done(weft_transport *t, int status, void *ud)
+{
+    struct wrap_wait *w = ud;
+    w->t = status == 0 ? t : NULL;
+    weft_future_set_result(w->f, status, NULL);
+}
+
+/* @suspends. Handshake over the connected pair a (client) / b (server), both
+ * without a protocol yet; returns the client's status and the two TLS
+ * transports (still without a protocol). */
+static int tls_pair(weft_transport *a, weft_transport *b, weft_tls_ctx *cctx,
+                    weft_tls_ctx *sctx, weft_transport **ta, weft_transport **tb)
+{
+    struct wrap_wait wc = {0}, ws = {0};
+    assert_int_equal(weft_future_new(NULL, &wc.f), 0);
+    assert_int_equal(weft_future_new(NULL, &ws.f), 0);
+    assert_int_equal(weft_tls_wrap(a, cctx, "localhost", NULL, NULL, NULL, wrap_done, &wc, NULL), 0);
+    assert_int_equal(weft_tls_wrap(b, sctx, NULL, NULL, NULL, NULL, wrap_done, &ws, NULL), 0);
+    int rc = weft_future_await(wc.f, NULL);
+    int rs = weft_future_await(ws.f, NULL);
+    weft_future_unref(wc.f);
+    weft_future_unref(ws.f);
+    if (rc == 0)
+        assert_int_equal(rs, 0);
+    *ta = wc.t;
+    *tb = ws.t;
+    return rc;
+}
+
+static void digest(const void *p, size_t n, unsigned char out[32])
+{
+    EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL);
+}
+
+/* The server side: read n bytes, answer their SHA-256, then wait for EOF. */
+static int digest_server(void *arg)
+{
+    weft_stream *s = arg;
+    size_t n = WEFT_SCALED((size_t)4 << 20);
+    unsigned char *buf = malloc(n), d[32];
+    assert_int_equal(weft_stream_readexactly(s, buf, n), (int)n);
+    digest(buf, n, d);
+    free(buf);
+    assert_int_equal(weft_stream_write(s, d, 32), 0);
+    char c;
+    assert_int_equal(weft_stream_read(s, &c, 1), 0); /* the client's close_notify */
+    return weft_stream_close(s);
+}
+
+/* Send 4 MiB from a to b, check the digest that comes back, close both. */
+static void digest_round(weft_transport *ta, weft_transport *tb)
+{
+    weft_stream *sa, *sb;
+    assert_int_equal(weft_stream_attach(ta, &sa), 0);
+    assert_int_equal(weft_stream_attach(tb, &sb), 0);
+    weft_task *srv;
+    assert_int_equal(weft_task_spawn(NULL, digest_server, sb, &srv), 0);
+    size_t n = WEFT_SCALED((size_t)4 << 20);
+    unsigned char *buf = malloc(n), want[32], got[32];
+    fill(buf, n, 7);
+    digest(buf, n, want);
+    assert_int_equal(weft_stream_write(sa, buf, n), 0);
+    assert_int_equal(weft_stream_drain(sa), 0);
+    free(buf);
+    assert_int_equal(weft_stream_readexactly(sa, got, 32), 32);
+    assert_memory_equal(got, want, 32);
+    assert_int_equal(weft_stream_close(sa), 0);
+    assert_int_equal(weft_task_join(srv), 0);
+}
+
+static int layered_main(void *arg)
+{
+    int fds0 = weft_test_count_fds();
+    weft_tls_ctx *sctx = server_ctx(), *cctx = client_ctx();
+    weft_transport *a, *b, *ta, *tb, *tta, *ttb;
+    /* TLS over a Unix stream socket pair. */
+    assert_int_equal(weft_socketpair_open(weft_loop_current(), NULL, NULL, NULL, NULL, &a, &b), 0);
+    assert_string_equal(weft_transport_kind(a), "unix");
+    assert_int_equal(tls_pair(a, b, cctx, sctx, &ta, &tb), 0);
+    assert_string_equal(weft_tls_version(weft_transport_tls(ta)), "TLSv1.3");
+    digest_round(ta, tb);
+    /* TLS inside TLS (what a CONNECT tunnel through an HTTPS proxy is). */
+    assert_int_equal(weft_socketpair_open(weft_loop_current(), NULL, NULL, NULL, NULL, &a, &b), 0);
+    assert_int_equal(tls_pair(a, b, cctx, sctx, &ta, &tb), 0);
+    assert_int_equal(tls_pair(ta, tb, cctx, sctx, &tta, &ttb), 0);
+    assert_string_equal(weft_transport_kind(tta), "tls");
+    digest_round(tta, ttb);
+    weft_tls_ctx_free(sctx);
+    weft_tls_ctx_free(cctx);
+    assert_int_equal(weft_test_count_fds(), fds0);
+    return 0;
+}
+
+static void over_unix_sockets_and_over_tls(void **state)
+{
+    assert_int_equal(weft_run(layered_main, NULL), 0);
+}
+
+/* A client trusting a c_rehash folder ("<subject hash>.0" -> the CA). */
+static int ca_folder_main(void *arg)
+{
+    char dir[] = "/tmp/weft-capath-XXXXXX", link[64];
+    assert_non_null(mkdtemp(dir));
+    FILE *f = fopen(weft_test_cert("ca.pem"), "r");
+    assert_non_null(f);
+    X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(ca);
+    snprintf(link, sizeof link, "%s/%08lx.0", dir, X509_subject_name_hash(ca));
+    X509_free(ca);
+    weft_tls_ctx *sctx = server_ctx();
+    for (int round = 0; round < 2; round++) {
+        /* Round 0: the folder is empty, so nothing is trusted. */
+        if (round == 1)
+            assert_int_equal(symlink(weft_test_cert("ca.pem"), link), 0);
+        weft_tls_ctx *cctx;
+        assert_int_equal(weft_tls_ctx_new(WEFT_TLS_CLIENT, &cctx), 0);
+        assert_int_equal(weft_tls_ctx_clear_default_verify_paths(cctx), 0);
+        assert_int_equal(weft_tls_ctx_load_verify_locations(cctx, NULL, dir), 0);
+        weft_transport *a, *b, *ta, *tb;
+        assert_int_equal(weft_memory_pair_open(weft_loop_current(), NULL, NULL, NULL, NULL, NULL,
+                                               &a, &b), 0);
+        int r = tls_pair(a, b, cctx, sctx, &ta, &tb);
+        if (round == 0) {
+            assert_int_equal(r, WEFT_ETLS_VERIFY);
+            assert_non_null(strstr(weft_tls_ctx_errdetail(cctx), "unable to get local issuer"));
+        } else {
+            assert_int_equal(r, 0);
+            assert_true(weft_tls_peer_verified(weft_transport_tls(ta)));
+            weft_transport_close(ta);
+            weft_transport_close(tb);
+        }
+        weft_tls_ctx_free(cctx);
+        /* Let the closes (or the failed handshake's ends) finish. */
+        for (int i = 0; i < 20; i++)
+            weft_yield();
+    }
+    weft_tls_ctx_free(sctx);
+    unlink(link);
+    assert_int_equal(rmdir(dir), 0);
+    return 0;
+}
+
+static void ca_folder_is_trusted(void **state)
+{
+    assert_int_equal(weft_run(ca_folder_main, NULL), 0);
+}
+
+/* ------------------------------------------- failed handshakes, server side */
+
+struct hs_log {
+    int n;
+    int err[4];
+    char detail[4][256];
+    int port[4];            /* the peer's port, as the hook saw it */
+    int accepted;           /* the factory ran */
+    weft_future *done;      /* set after the second failure */
+};
+
+static void hs_failed(weft_transport *t, int err, const char *detail, void *ud)
+{
+    struct hs_log *l = ud;
+    assert_true(l->n < 4);
+    assert_non_null(weft_transport_tls(t));
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    l->port[l->n] = weft_transport_peername(t, &ss, &len) == 0
+                        ? weft_addr_port((struct sockaddr *)&ss) : -1;
+    l->err[l->n] = err;
+    snprintf(l->detail[l->n], sizeof l->detail[0], "%s", detail);
+    if (++l->n == 2)
+        weft_future_set_result(l->done, 0, NULL);
+}
+
+static const weft_protocol *hs_factory(weft_server *srv, weft_transport *t, void *ud,
+                                       void **pud)
+{
+    ((struct hs_log *)ud)->accepted++;
+    return NULL;
+}
+
+static int local_port(weft_stream *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    assert_int_equal(weft_stream_sockname(s, &ss, &len), 0);
+    return weft_addr_port((struct sockaddr *)&ss);
+}
+
+static int hs_hook_main(void *arg)
+{
+    int fds0 = weft_test_count_fds();
+    weft_tls_ctx *sctx = server_ctx();
+    struct hs_log l = {0};
+    assert_int_equal(weft_future_new(NULL, &l.done), 0);
+    weft_tls_opts o = {
+        .handshake_timeout_ns = WEFT_MSEC(200),
+        .handshake_failed = hs_failed,
+        .handshake_failed_ud = &l,
+    };
+    weft_server *srv;
+    assert_int_equal(weft_tls_server_open(NULL, "127.0.0.1", 0, NULL, sctx, &o, hs_factory, &l,
+                                          &srv), 0);
+    uint16_t port = (uint16_t)weft_server_port(srv);
+    /* Plain text to the TLS port: not a ClientHello. */
+    weft_stream *plain, *silent;
+    assert_int_equal(weft_stream_open_connection("127.0.0.1", port, NULL, &plain), 0);
+    assert_int_equal(weft_stream_write(plain, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+    /* And a client that says nothing: the handshake timeout ends it. */
+    assert_int_equal(weft_stream_open_connection("127.0.0.1", port, NULL, &silent), 0);
+    int plain_port = local_port(plain), silent_port = local_port(silent);
+    int scope = weft_timeout_push(WEFT_SEC(10));
+    assert_int_equal(weft_future_await(l.done, NULL), 0);
+    weft_timeout_pop(scope);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.accepted, 0);
+    int ip = l.port[0] == plain_port ? 0 : 1, is = 1 - ip;
+    assert_int_equal(l.port[ip], plain_port);
+    assert_true(l.err[ip] == WEFT_ETLS_HANDSHAKE || l.err[ip] == WEFT_ETLS_PROTOCOL);
+    assert_true(strlen(l.detail[ip]) > 0);
+    assert_int_equal(l.port[is], silent_port);
+    assert_int_equal(l.err[is], -ETIMEDOUT);
+    assert_string_equal(l.detail[is], "the TLS handshake timed out");
+    /* Both clients see the server hang up (the plain one maybe after an
+     * alert record, or with a reset since its request was never read). */
+    char buf[64];
+    int r;
+    scope = weft_timeout_push(WEFT_SEC(10));
+    while ((r = weft_stream_read(plain, buf, sizeof buf)) > 0)
+        ;
+    assert_true(r == 0 || r == -ECONNRESET);
+    assert_int_equal(weft_stream_read(silent, buf, sizeof buf), 0);
+    assert_false(weft_timeout_pop(scope));
+    weft_stream_close(plain);
+    weft_stream_close(silent);
+    assert_int_equal(weft_server_shutdown(srv, WEFT_SEC(5)), 0);
+    weft_server_free(srv);
+    weft_future_unref(l.done);
+    weft_tls_ctx_free(sctx);
+    assert_int_equal(weft_test_count_fds(), fds0);
+    return 0;
+}
+
+static void server_reports_failed_handshakes(void **state)
+{
+    assert_int_equal(weft_run(hs_hook_main, NULL), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(stream_echo_alpn_resumption_sendfile),
     cmocka_unit_test(bulk_100mb_sha256),
@@ -387,6 +644,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(verification_errors_over_sockets),
     cmocka_unit_test(no_close_notify_is_reported),
     cmocka_unit_test(handshake_failure_reaches_done_cb),
+    cmocka_unit_test(server_reports_failed_handshakes),
+    cmocka_unit_test(over_unix_sockets_and_over_tls),
+    cmocka_unit_test(ca_folder_is_trusted),
 };
 
 WEFT_TEST_MAIN(tests)

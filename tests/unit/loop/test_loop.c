@@ -150,17 +150,41 @@ static void count_cb(void *ud)
     (*(int *)ud)++;
 }
 
+/* 100,000 timers at pseudo-random deadlines (many equal), a third of them
+ * cancelled: the rest fire in deadline order, equal deadlines in the order
+ * they were set, none before its deadline, each exactly once. */
+struct big_timer {
+    uint64_t due;
+    int seq;
+    int fired;
+    uint64_t fired_at;
+    int rank;              /* position in the firing order */
+    weft_loop *loop;
+    int *next_rank;
+};
+
+static void big_timer_cb(void *ud)
+{
+    struct big_timer *t = ud;
+    t->fired++;
+    t->fired_at = weft_loop_now(t->loop);
+    t->rank = (*t->next_rank)++;
+}
+
 static void hundred_thousand_timers(void **state)
 {
     weft_loop *loop = new_loop();
     assert_int_equal(weft_loop_use_virtual_clock(loop), 0);
-    int n = WEFT_SCALED(100000), fired = 0;
+    int n = WEFT_SCALED(100000), next_rank = 0;
+    struct big_timer *ts = calloc((size_t)n, sizeof *ts);
     weft_timer **handles = malloc(sizeof *handles * (size_t)n);
-    /* Pseudo-random deadlines; every third one cancelled. */
     uint32_t x = 12345;
     for (int i = 0; i < n; i++) {
         x = x * 1103515245u + 12345u;
-        assert_int_equal(weft_loop_call_later(loop, WEFT_MSEC(x % 100000), count_cb, &fired, &handles[i]), 0);
+        /* 10,000 distinct deadlines: about 10 timers share each one. */
+        ts[i] = (struct big_timer){.due = WEFT_MSEC((x >> 8) % 10000), .seq = i, .loop = loop,
+                                   .next_rank = &next_rank, .rank = -1};
+        assert_int_equal(weft_loop_call_at(loop, ts[i].due, big_timer_cb, &ts[i], &handles[i]), 0);
     }
     int cancelled = 0;
     for (int i = 0; i < n; i += 3) {
@@ -168,9 +192,62 @@ static void hundred_thousand_timers(void **state)
         cancelled++;
     }
     assert_int_equal(weft_loop_run(loop), 0);
-    assert_int_equal(fired, n - cancelled);
-    assert_true(weft_loop_now(loop) < WEFT_SEC(100));
+    assert_int_equal(next_rank, n - cancelled);
+    /* Index the fired timers by rank and walk them in firing order. */
+    struct big_timer **by_rank = calloc((size_t)n, sizeof *by_rank);
+    for (int i = 0; i < n; i++) {
+        if (i % 3 == 0) {
+            assert_int_equal(ts[i].fired, 0);
+            continue;
+        }
+        assert_int_equal(ts[i].fired, 1);
+        assert_true(ts[i].fired_at >= ts[i].due); /* never early */
+        assert_true(ts[i].fired_at == ts[i].due); /* virtual time: and never late */
+        by_rank[ts[i].rank] = &ts[i];
+    }
+    for (int r = 1; r < n - cancelled; r++) {
+        const struct big_timer *a = by_rank[r - 1], *b = by_rank[r];
+        assert_true(a->due < b->due || (a->due == b->due && a->seq < b->seq));
+    }
+    free(by_rank);
     free(handles);
+    free(ts);
+    assert_int_equal(weft_loop_close(loop), 0);
+}
+
+/* The clock is read once per iteration: callbacks of one batch all see the
+ * same time, even when one of them is slow; the next iteration sees it move. */
+struct clock_seen {
+    weft_loop *loop;
+    uint64_t t[3];
+    int n;
+};
+
+static void note_clock(void *ud)
+{
+    struct clock_seen *c = ud;
+    c->t[c->n++] = weft_loop_now(c->loop);
+    if (c->n == 1) {
+        uint64_t t0 = weft_test_now_ns();
+        while (weft_test_now_ns() - t0 < WEFT_MSEC(2))
+            ; /* a callback that computes for 2 ms */
+    }
+}
+
+static void clock_cached_per_iteration(void **state)
+{
+    weft_loop *loop = new_loop();
+    struct clock_seen c = {.loop = loop};
+    assert_int_equal(weft_loop_call_soon(loop, note_clock, &c), 0);
+    assert_int_equal(weft_loop_call_soon(loop, note_clock, &c), 0);
+    assert_int_equal(weft_loop_run_once(loop, 0), 2);
+    assert_int_equal(c.n, 2);
+    assert_true(c.t[1] == c.t[0]);
+    assert_int_equal(weft_loop_call_soon(loop, note_clock, &c), 0);
+    assert_int_equal(weft_loop_run_once(loop, 0), 1);
+    assert_true(c.t[2] >= c.t[0] + WEFT_MSEC(2));
+    /* weft_loop_update_time() re-reads it on demand. */
+    assert_true(weft_loop_update_time(loop) >= c.t[2]);
     assert_int_equal(weft_loop_close(loop), 0);
 }
 
@@ -477,6 +554,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(timers_fire_in_order_never_early),
     cmocka_unit_test(timer_cancel_prevents_callback),
     cmocka_unit_test(hundred_thousand_timers),
+    cmocka_unit_test(clock_cached_per_iteration),
     cmocka_unit_test(virtual_clock_jumps),
     cmocka_unit_test(io_watch_readable),
     cmocka_unit_test(io_close_in_batch),

@@ -94,6 +94,64 @@ static void hundred_concurrent_sigchld(void **state)
     run_clean(many_main, &m);
 }
 
+/* 100 children at once, each a filter with its own input and output pipes,
+ * all talking at the same time (300 pipe ends in flight). */
+struct filter_job {
+    int id;
+    int rc;
+};
+
+static int filter_job_main(void *arg)
+{
+    struct filter_job *j = arg;
+    size_t n = 20000 + (size_t)j->id * 97;
+    char *in = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (char)(i * 7 + (size_t)j->id);
+    const char *argv[] = {"cat", NULL};
+    weft_process_options o = {.stdin_mode = WEFT_STDIO_PIPE, .stdout_mode = WEFT_STDIO_PIPE,
+                              .stderr_mode = WEFT_STDIO_PIPE};
+    weft_process *p;
+    int rc = weft_process_spawn(NULL, argv, &o, &p);
+    if (rc) {
+        free(in);
+        return j->rc = rc;
+    }
+    char *out, *err;
+    size_t outlen, errlen;
+    rc = weft_process_communicate(p, in, n, &out, &outlen, &err, &errlen);
+    if (rc == 0 && (outlen != n || memcmp(out, in, n) != 0 || errlen != 0))
+        rc = -EBADMSG;
+    if (rc == 0)
+        rc = weft_process_returncode(p);
+    free(out);
+    free(err);
+    free(in);
+    weft_process_free(p);
+    return j->rc = rc;
+}
+
+static int hundred_filters_main(void *arg)
+{
+    struct filter_job jobs[100];
+    weft_group *g;
+    assert_int_equal(weft_group_new(&g), 0);
+    for (int i = 0; i < 100; i++) {
+        jobs[i] = (struct filter_job){.id = i, .rc = -1};
+        assert_true(weft_group_spawn(g, filter_job_main, &jobs[i]) >= 0);
+    }
+    assert_int_equal(weft_group_wait(g), 0);
+    weft_group_free(g);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(jobs[i].rc, 0);
+    return 0;
+}
+
+static void hundred_concurrent_filters(void **state)
+{
+    run_clean(hundred_filters_main, NULL);
+}
+
 /* ----------------------------------------------------------- big outputs */
 
 static int big_outputs_main(void *arg)
@@ -478,6 +536,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(pipes_as_streams),
     cmocka_unit_test(hundred_concurrent_pidfd),
     cmocka_unit_test(hundred_concurrent_sigchld),
+    cmocka_unit_test(hundred_concurrent_filters),
     cmocka_unit_test(ten_mb_on_stdout_and_stderr),
     cmocka_unit_test(communicate_ten_mb_through_cat),
     cmocka_unit_test(output_limit_is_a_clean_error),

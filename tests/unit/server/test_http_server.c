@@ -11,72 +11,72 @@
 
 /* ----------------------------------------------------------- handlers */
 
-static int h_hello(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_hello(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     char body[256];
-    snprintf(body, sizeof body, "hello %s %s", weft_http_request_method(req),
-             weft_http_request_path(req));
-    return weft_http_response_send_text(resp, "text/plain", body);
+    snprintf(body, sizeof body, "hello %s %s", weft_http_req_method(req),
+             weft_http_req_path(req));
+    return weft_http_resp_send_text(resp, "text/plain", body);
 }
 
-static int h_echo(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_echo(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     const char *data;
     size_t len;
-    int r = weft_http_request_read_body(req, &data, &len);
+    int r = weft_http_req_read_body(req, &data, &len);
     if (r < 0)
         return r;
-    return weft_http_response_send(resp, data, len);
+    return weft_http_resp_send(resp, data, len);
 }
 
-static int h_stream(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_stream(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     struct env *e = ud;
     e->calls++;
     const char *parts[] = {"one,", "two,", "three"};
     for (int i = 0; i < 3; i++) {
-        int r = weft_http_response_write(resp, parts[i], strlen(parts[i]));
+        int r = weft_http_resp_write(resp, parts[i], strlen(parts[i]));
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-static int h_slow(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_slow(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     int r = weft_sleep(WEFT_SEC(1));
     if (r < 0)
         return r;
-    return weft_http_response_send_text(resp, NULL, weft_http_request_path(req));
+    return weft_http_resp_send_text(resp, NULL, weft_http_req_path(req));
 }
 
-static int h_user(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_user(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     char body[256];
-    snprintf(body, sizeof body, "user=%s tail=%s q=%s", weft_http_request_match(req, "id"),
-             weft_http_request_match(req, "rest") ? weft_http_request_match(req, "rest") : "-",
-             weft_http_request_query(req, "q") ? weft_http_request_query(req, "q") : "-");
-    return weft_http_response_send_text(resp, "text/plain", body);
+    snprintf(body, sizeof body, "user=%s tail=%s q=%s", weft_http_req_match(req, "id"),
+             weft_http_req_match(req, "rest") ? weft_http_req_match(req, "rest") : "-",
+             weft_http_req_query(req, "q") ? weft_http_req_query(req, "q") : "-");
+    return weft_http_resp_send_text(resp, "text/plain", body);
 }
 
-static int h_status(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_status(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)resp;
     struct env *e = ud;
     e->calls++;
-    return atoi(weft_http_request_path(req) + 8); /* "/status/418" */
+    return atoi(weft_http_req_path(req) + 8); /* "/status/418" */
 }
 
-static int h_fail(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_fail(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)resp;
@@ -453,7 +453,7 @@ static void body_timeout(void **state)
     env_close(&e);
 }
 
-static int h_big(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_big(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     struct env *e = ud;
@@ -461,7 +461,7 @@ static int h_big(weft_http_request *req, weft_http_response *resp, void *ud)
     static char block[65536];
     memset(block, 'z', sizeof block);
     for (int i = 0; i < 64; i++) {
-        int r = weft_http_response_write(resp, block, sizeof block);
+        int r = weft_http_resp_write(resp, block, sizeof block);
         if (r < 0)
             return r;
     }
@@ -489,30 +489,30 @@ static void write_timeout_aborts(void **state)
     env_close(&e);
 }
 
-static int before_mw(weft_http_request *req, weft_http_response *resp, void *ud)
+static int before_mw(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     char *log = ud;
     strcat(log, "b");
-    if (strcmp(weft_http_request_path(req), "/blocked") == 0)
-        return weft_http_response_send_error(resp, 403);
+    if (strcmp(weft_http_req_path(req), "/blocked") == 0)
+        return weft_http_resp_send_error(resp, 403);
     return 0;
 }
 
-static int prepare_mw(weft_http_request *req, weft_http_response *resp, void *ud)
+static int prepare_mw(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     char *log = ud;
     strcat(log, "p");
-    return weft_http_response_set_header(resp, "X-Frame-Options", "DENY");
+    return weft_http_resp_set_header(resp, "X-Frame-Options", "DENY");
 }
 
-static void after_mw(weft_http_request *req, weft_http_response *resp, int result, void *ud)
+static void after_mw(weft_http_req *req, weft_http_resp *resp, int result, void *ud)
 {
     (void)req;
     (void)result;
     char *log = ud;
     char s[16];
-    snprintf(s, sizeof s, "a%d", weft_http_response_status(resp));
+    snprintf(s, sizeof s, "a%d", weft_http_resp_status(resp));
     strcat(log, s);
 }
 
@@ -622,20 +622,20 @@ static void idle_connection_holds_nothing(void **state)
 
 static char file_path[256];
 
-static int h_file(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_file(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     int fd = open(file_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 404;
-    const char *q = weft_http_request_query_string(req);
+    const char *q = weft_http_req_query_string(req);
     size_t promise = q ? (size_t)atoi(q) : 10000;
     if (!q || strcmp(q, "chunked") != 0)
-        weft_http_response_set_content_length(resp, promise);
+        weft_http_resp_set_content_length(resp, promise);
     else
         promise = 10000;
-    int r = weft_http_response_sendfile(resp, fd, 0, promise);
+    int r = weft_http_resp_sendfile(resp, fd, 0, promise);
     close(fd);
     return r;
 }
@@ -676,28 +676,28 @@ static void sendfile_over_memory_copies(void **state)
     env_close(&e);
 }
 
-static int h_lengths(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_lengths(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
-    const char *p = weft_http_request_path(req);
-    weft_http_response_set_content_length(resp, 5);
+    const char *p = weft_http_req_path(req);
+    weft_http_resp_set_content_length(resp, 5);
     if (strcmp(p, "/over") == 0) {
-        assert_int_equal(weft_http_response_write(resp, "abc", 3), 0);
-        assert_int_equal(weft_http_response_write(resp, "def", 3), -EINVAL);
-        return weft_http_response_write(resp, "de", 2);
+        assert_int_equal(weft_http_resp_write(resp, "abc", 3), 0);
+        assert_int_equal(weft_http_resp_write(resp, "def", 3), -EINVAL);
+        return weft_http_resp_write(resp, "de", 2);
     }
     if (strcmp(p, "/short") == 0)
-        return weft_http_response_write(resp, "abc", 3); /* then returns */
+        return weft_http_resp_write(resp, "abc", 3); /* then returns */
     if (strcmp(p, "/close") == 0) {
-        weft_http_response_set_keep_alive(resp, false);
-        return weft_http_response_write(resp, "abcde", 5);
+        weft_http_resp_set_keep_alive(resp, false);
+        return weft_http_resp_write(resp, "abcde", 5);
     }
     /* Headers after the head are refused. */
-    assert_int_equal(weft_http_response_prepare(resp), 0);
-    assert_int_equal(weft_http_response_set_header(resp, "X", "y"), -EBUSY);
-    assert_int_equal(weft_http_response_set_status(resp, 404), -EBUSY);
-    return weft_http_response_write(resp, "12345", 5);
+    assert_int_equal(weft_http_resp_prepare(resp), 0);
+    assert_int_equal(weft_http_resp_set_header(resp, "X", "y"), -EBUSY);
+    assert_int_equal(weft_http_resp_set_status(resp, 404), -EBUSY);
+    return weft_http_resp_write(resp, "12345", 5);
 }
 
 static void declared_lengths(void **state)
@@ -729,11 +729,11 @@ static void declared_lengths(void **state)
     env_close(&e);
 }
 
-static int h_ua(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_ua(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_response_send(resp, "12345678", 8);
+    return weft_http_resp_send(resp, "12345678", 8);
 }
 
 static void access_log_lines(void **state)
@@ -803,7 +803,7 @@ struct upper {
     int done;
 };
 
-static int upper_write(weft_http_response *resp, const void *data, size_t len, bool last,
+static int upper_write(weft_http_resp *resp, const void *data, size_t len, bool last,
                        void *ud)
 {
     struct upper *u = ud;
@@ -823,16 +823,16 @@ static int upper_write(weft_http_response *resp, const void *data, size_t len, b
             buf[n++] = ch;
         }
         if (n == sizeof buf) {
-            int r = weft_http_response_filter_emit(resp, buf, n);
+            int r = weft_http_resp_filter_emit(resp, buf, n);
             if (r < 0)
                 return r;
             n = 0;
         }
     }
-    return n ? weft_http_response_filter_emit(resp, buf, n) : 0;
+    return n ? weft_http_resp_filter_emit(resp, buf, n) : 0;
 }
 
-static void upper_done(weft_http_response *resp, void *ud)
+static void upper_done(weft_http_resp *resp, void *ud)
 {
     (void)resp;
     ((struct upper *)ud)->done++;
@@ -840,13 +840,13 @@ static void upper_done(weft_http_response *resp, void *ud)
 
 static const weft_http_body_filter upper_filter = {upper_write, upper_done};
 
-static int upper_prepare(weft_http_request *req, weft_http_response *resp, void *ud)
+static int upper_prepare(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
-    if (!weft_http_request_header(req, "X-Upper"))
+    if (!weft_http_req_header(req, "X-Upper"))
         return 0;
     struct upper *u = ud;
     u->has = false;
-    return weft_http_response_set_body_filter(resp, &upper_filter, u);
+    return weft_http_resp_set_body_filter(resp, &upper_filter, u);
 }
 
 static void body_filter(void **state)
@@ -901,18 +901,18 @@ static void body_filter(void **state)
 /* Strings taken before a handler suspends are still good after it resumes,
  * while other connections' bytes go through the scratch buffer and this
  * connection's input buffer grows and moves. */
-static int h_keep(weft_http_request *req, weft_http_response *resp, void *ud)
+static int h_keep(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
-    const char *path = weft_http_request_path(req);
-    const char *tag = weft_http_request_header(req, "X-Tag");
-    const char *method = weft_http_request_method(req);
+    const char *path = weft_http_req_path(req);
+    const char *tag = weft_http_req_header(req, "X-Tag");
+    const char *method = weft_http_req_method(req);
     char before[256];
     snprintf(before, sizeof before, "%s %s %s", method, path, tag ? tag : "-");
     const char *body;
     size_t len;
-    int r = weft_http_request_read_body(req, &body, &len); /* suspends: the body trickles */
+    int r = weft_http_req_read_body(req, &body, &len); /* suspends: the body trickles */
     if (r < 0)
         return r;
     char after[512];
@@ -920,7 +920,7 @@ static int h_keep(weft_http_request *req, weft_http_response *resp, void *ud)
     if (strcmp(before, after) != 0)
         return 500;
     snprintf(after, sizeof after, "%s|%zu", before, len);
-    return weft_http_response_send_text(resp, "text/plain", after);
+    return weft_http_resp_send_text(resp, "text/plain", after);
 }
 
 static void strings_stay_put(void **state)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# examples/get_stream: a 1 MB body read in chunks of at most 4096 bytes as it
+# arrives, all of it counted.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$src/tests/lib/pyserver.sh"
+start_pyserver
+out=$(timeout 20 "$1/examples/get_stream" "$base/big?n=1048576")
+echo "$out" | head -5
+[ "$(echo "$out" | sed -n 1p)" = "200: OK" ]
+echo "$out" | grep -q '^Content-Length: 1048576$'
+[ "$(echo "$out" | tail -1)" = "total 1048576" ]
+[ -z "$(echo "$out" | grep '^chunk ' | awk '$2 > 4096')" ]
+[ "$(echo "$out" | grep -c '^chunk ')" -ge 256 ]
+echo ok

@@ -1,0 +1,42 @@
+#include "weft_test_net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int weft_test_blackhole_open(int fds[3])
+{
+    fds[0] = fds[1] = fds[2] = -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fds[0] < 0 || bind(fds[0], (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(fds[0], 0) != 0 || getsockname(fds[0], (struct sockaddr *)&sa, &len) != 0) {
+        int err = -errno;
+        weft_test_blackhole_close(fds);
+        return err;
+    }
+    /* The first connect fills the queue (it completes); the second one may
+     * already hang. Neither is ever accepted. */
+    for (int i = 1; i < 3; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fds[i] < 0) {
+            int err = -errno;
+            weft_test_blackhole_close(fds);
+            return err;
+        }
+        connect(fds[i], (struct sockaddr *)&sa, sizeof sa); /* EINPROGRESS */
+    }
+    return ntohs(sa.sin_port);
+}
+
+void weft_test_blackhole_close(int fds[3])
+{
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+}
