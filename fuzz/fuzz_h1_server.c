@@ -5,8 +5,9 @@
  * Byte 0 picks how the bytes are delivered (all at once, 1, 7 or 61 bytes
  * at a time) and whether the client half-closes after them; byte 1 picks
  * small or default limits; the rest is what the client sends. The app has a
- * plain handler, a body echo, a streamed response, a handler that sleeps
- * and one that fails. Invariants on every input:
+ * plain handler, a body echo, a streamed response, a handler that sleeps,
+ * one that fails and a big text body (compressed when the request's
+ * Accept-Encoding asks). Invariants on every input:
  *  - the server never crashes, leaks or hangs: the loop runs dry and closes;
  *  - what the client receives is a sequence of well-formed responses (the
  *    strict response parser accepts every one, with 100 Continue interim
@@ -104,6 +105,17 @@ static int h_sleep(weft_http_req *req, weft_http_resp *resp, void *ud)
     return weft_http_resp_send_text(resp, NULL, "late");
 }
 
+static int h_big(weft_http_req *req, weft_http_resp *resp, void *ud)
+{
+    (void)req;
+    (void)ud;
+    static char text[3000];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = "compress me "[i % 12];
+    weft_http_resp_set_header(resp, "Content-Type", "text/plain");
+    return weft_http_resp_send(resp, text, sizeof text);
+}
+
 static int h_fail(weft_http_req *req, weft_http_resp *resp, void *ud)
 {
     (void)req;
@@ -194,6 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     weft_http_app_add_route(app, "*", "/stream", h_stream, NULL);
     weft_http_app_get(app, "/sleep/{x}", h_sleep, NULL);
     weft_http_app_get(app, "/fail", h_fail, NULL);
+    weft_http_app_get(app, "/big", h_big, NULL);
+    weft_http_app_use_compression(app, NULL);
     weft_http_app_use(app, &mw, &r);
     weft_http_server *srv;
     CHECK(weft_http_server_new(loop, app, &o, &srv) == 0);

@@ -193,6 +193,34 @@ enum weft_http_log_format {
  * -EBUSY once running. */
 int weft_http_app_set_access_log(weft_http_app *app, int fd, enum weft_http_log_format fmt);
 
+/* ------------------------------------------------------------ compression */
+
+/* How responses are compressed (weft/http_codec.h). Zero fields take the
+ * defaults. */
+typedef struct weft_http_compress_opts {
+    const int *codings;   /* enum weft_coding values the server will apply, most
+                             preferred first; NULL: zstd, br, gzip (deflate is
+                             left out: old clients disagree on what it means) */
+    size_t ncodings;
+    int level;            /* the codings' own scale; 0: each one's default
+                             (gzip 6, br 5, zstd 3: web servers' fast settings) */
+    uint64_t min_length;  /* a body declared shorter goes as is; default 256 */
+    bool flush_writes;    /* flush the encoder at every write (server-sent
+                             events, progress); costs ratio */
+} weft_http_compress_opts;
+
+/* Compress response bodies with the coding the request's Accept-Encoding
+ * prefers, as nginx's gzip module does: sets Content-Encoding, adds
+ * Accept-Encoding to Vary, drops Content-Length (the body is streamed),
+ * weakens a strong ETag. Left alone: statuses without a body, 206 and
+ * Content-Range, a Content-Encoding already set, Cache-Control:
+ * no-transform, media types that are already compressed (images, audio,
+ * video, archives: weft_coding_compressible), bodies declared shorter than
+ * min_length, clients that accept no coding of ours. Once per app (it is a
+ * middleware: its prepare hook runs with the others'). opts may be NULL.
+ * -EALREADY, -EINVAL (a level a coding refuses), -EBUSY, -ENOMEM. */
+int weft_http_app_use_compression(weft_http_app *app, const weft_http_compress_opts *opts);
+
 /* ------------------------------------------------------------ other knobs */
 
 /* The Server header of every response ("weft" by default; NULL: none).

@@ -36,6 +36,7 @@ void weft_http_app_free(weft_http_app *app)
         weft__route_free(&app->routes[i]);
     free(app->routes);
     free(app->server_header);
+    weft__compress_free(app->compress);
     free(app);
 }
 

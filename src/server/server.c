@@ -119,8 +119,11 @@ void weft__server_unref_http(weft_http_server *srv)
         srv->free_hx = x->next_free;
         hx_destroy(x);
     }
-    if (srv->app_marked)
+    if (srv->app_marked) {
+        if (srv->app->compress)
+            weft__compress_thread_release();
         atomic_fetch_sub(&srv->app->running, 1);
+    }
     free(srv->log);
     free(srv->scratch);
     free(srv);
@@ -248,6 +251,8 @@ static void mark_app(weft_http_server *srv)
     if (!srv->app_marked) {
         srv->app_marked = true;
         atomic_fetch_add(&srv->app->running, 1);
+        if (srv->app->compress)
+            weft__compress_thread_acquire();
         /* Park one worker now, so that the first request already runs
          * inside its read callback (a fresh task starts from the loop). */
         weft__workers_prime(srv);

@@ -103,6 +103,7 @@ struct weft_http_app {
     int log_fd;
     int log_fmt;
     char *server_header;       /* "Server: weft\r\n" ready to copy, or NULL */
+    struct weft__compress_cfg *compress; /* weft_http_app_use_compression's */
     size_t server_header_len;
     atomic_int running;        /* servers using the app */
 };
@@ -370,6 +371,14 @@ struct hx *weft__hx_get(weft_http_server *srv);
 void weft__hx_put(weft_http_server *srv, struct hx *x);
 /* A connection ended / a request started or ended: wakes shutdown waiters. */
 void weft__server_notify_http(weft_http_server *srv);
+
+/* ---------------------------------------------------------- compression */
+
+struct weft__compress_cfg;
+void weft__compress_free(struct weft__compress_cfg *cfg);
+/* Encoder pools are per thread: servers that compress hold them. */
+void weft__compress_thread_acquire(void);
+void weft__compress_thread_release(void);
 
 /* ----------------------------------------------------------- access log */
 

@@ -41,6 +41,7 @@ struct live {
     atomic_int port;        /* > 0 once listening, < 0 on failure */
     atomic_int calls;       /* handler runs */
     int shutdown_rc;
+    bool compress;          /* weft_http_app_use_compression */
     char file[256];         /* served by /file */
     uint64_t file_len;      /* what /file promises (may exceed the file) */
 };
@@ -133,6 +134,28 @@ static int h_file(weft_http_req *req, weft_http_resp *resp, void *ud)
     return r;
 }
 
+/* 200 KB of HTML-ish text, from a file (sendfile through the encoder) or
+ * from memory. */
+static int h_text(weft_http_req *req, weft_http_resp *resp, void *ud)
+{
+    struct live *l = ud;
+    atomic_fetch_add(&l->calls, 1);
+    weft_http_resp_set_header(resp, "Content-Type", "text/html");
+    if (weft_http_req_query_string(req)) {
+        int fd = open(l->file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return 404;
+        weft_http_resp_set_content_length(resp, l->file_len);
+        int r = weft_http_resp_sendfile(resp, fd, 0, (size_t)l->file_len);
+        close(fd);
+        return r;
+    }
+    static char text[200000];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = "<li>an item of a long list</li>\n"[i % 32];
+    return weft_http_resp_send(resp, text, sizeof text);
+}
+
 static int server_main(void *arg)
 {
     struct live *l = arg;
@@ -145,6 +168,9 @@ static int server_main(void *arg)
         weft_http_app_get(l->app, "/stream", h_stream, l);
         weft_http_app_get(l->app, "/slow", h_slow, l);
         weft_http_app_get(l->app, "/file", h_file, l);
+        weft_http_app_get(l->app, "/text", h_text, l);
+        if (l->compress)
+            weft_http_app_use_compression(l->app, NULL);
         err = weft_http_server_new(NULL, l->app, &l->opts, &l->srv);
     }
     if (!err)
@@ -167,15 +193,21 @@ static void *server_thread(void *arg)
     return NULL;
 }
 
-static void live_start(struct live *l, const weft_http_server_opts *o)
+static void live_start_with(struct live *l, const weft_http_server_opts *o, bool compress)
 {
     memset(l, 0, sizeof *l);
+    l->compress = compress;
     if (o)
         l->opts = *o;
     assert_int_equal(pthread_create(&l->th, NULL, server_thread, l), 0);
     for (int i = 0; i < 2000 && atomic_load(&l->port) == 0; i++)
         usleep(5000);
     assert_true(atomic_load(&l->port) > 0);
+}
+
+static void live_start(struct live *l, const weft_http_server_opts *o)
+{
+    live_start_with(l, o, false);
 }
 
 static void close_cb(void *ud)
@@ -688,6 +720,61 @@ static void idle_connections_rss(void **state)
 #endif
 }
 
+/* ------------------------------------------------------------ compression */
+
+static void compression_real_clients(void **state)
+{
+    (void)state;
+    int fds0 = weft_test_count_fds();
+    struct live l;
+    live_start_with(&l, NULL, true);
+    int port = atomic_load(&l.port);
+    /* The same text as a file, for sendfile through the encoder. */
+    snprintf(l.file, sizeof l.file, "%s", tmp_path("text"));
+    FILE *f = fopen(l.file, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < 200000; i++)
+        fputc("<li>an item of a long list</li>\n"[i % 32], f);
+    fclose(f);
+    l.file_len = 200000;
+    char cmd[2048], out[4096], hdr[256], body[256];
+    snprintf(hdr, sizeof hdr, "%s", tmp_path("hdr")); /* tmp_path reuses its buffer */
+    snprintf(body, sizeof body, "%s", tmp_path("body"));
+    const char *codings[] = {"gzip", "br", "zstd", "deflate;q=0.1, gzip;q=0.5"};
+    const char *want[] = {"gzip", "br", "zstd", "gzip"};
+    for (int src = 0; src < 2; src++) {
+        for (int i = 0; i < 4; i++) {
+            /* curl decodes what it asked for; the size it downloaded is the
+             * coded one, the body it wrote the decoded one. */
+            snprintf(cmd, sizeof cmd,
+                     "timeout 20 curl -sS --compressed -H 'Accept-Encoding: %s' -D %s "
+                     "-w '%%{size_download}\\n' -o %s 'http://127.0.0.1:%d/text%s' && "
+                     "tr -d '\\r' < %s | grep -i '^content-encoding:' && "
+                     "cmp %s %s && echo same",
+                     codings[i], hdr, body, port, src ? "?file" : "", hdr, body, l.file);
+            assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+            unsigned long coded = strtoul(out, NULL, 10);
+            char line[128];
+            snprintf(line, sizeof line, "\nContent-Encoding: %s\nsame\n", want[i]);
+            if (!strstr(out, line) || coded == 0 || coded > 20000)
+                fail_msg("%s (%s): %s", codings[i], src ? "file" : "memory", out);
+        }
+    }
+    /* Python's requests asks for gzip and deflate and decodes them. */
+    snprintf(cmd, sizeof cmd,
+             "timeout 20 python3 -c 'import requests, sys\n"
+             "r = requests.get(\"http://127.0.0.1:%d/text\")\n"
+             "print(r.headers[\"Content-Encoding\"], len(r.content), r.text[:31])'",
+             port);
+    assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+    assert_string_equal(out, "gzip 200000 <li>an item of a long list</li>\n");
+    unlink(l.file);
+    unlink(hdr);
+    unlink(body);
+    live_stop(&l);
+    assert_int_equal(weft_test_count_fds(), fds0);
+}
+
 /* ------------------------------------------------------------ run_app */
 
 struct run_ctx {
@@ -760,6 +847,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(idle_connections_rss),
     cmocka_unit_test(sendfile_downloads),
     cmocka_unit_test(run_app_workers_and_stop),
+    cmocka_unit_test(compression_real_clients),
 };
 
 WEFT_TEST_MAIN(tests)

@@ -960,6 +960,115 @@ static void strings_stay_put(void **state)
     env_close(&e);
 }
 
+/* ------------------------------------------------------------ compression */
+
+static char big_text[20000];
+
+static int h_text(weft_http_req *req, weft_http_resp *resp, void *ud)
+{
+    (void)ud;
+    const char *p = weft_http_req_path(req);
+    const char *ct = strstr(p, "png") ? "image/png" : "text/html; charset=utf-8";
+    weft_http_resp_set_header(resp, "Content-Type", ct);
+    weft_http_resp_set_header(resp, "ETag", "\"v1\"");
+    if (strstr(p, "notransform"))
+        weft_http_resp_set_header(resp, "Cache-Control", "public, no-transform");
+    if (strstr(p, "small"))
+        return weft_http_resp_send(resp, big_text, 100);
+    if (strstr(p, "stream")) {
+        for (int i = 0; i < 4; i++) {
+            int r = weft_http_resp_write(resp, big_text + i * 5000, 5000);
+            if (r < 0)
+                return r;
+        }
+        return 0;
+    }
+    return weft_http_resp_send(resp, big_text, sizeof big_text);
+}
+
+/* Send a GET with Accept-Encoding ae, return the decoded body's length (or
+ * -1 when it came uncompressed) and check it is big_text. */
+static void check_coded(struct env *e, const char *path, const char *ae, const char *want_ce)
+{
+    char req[512];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n%s%s%s\r\n", path,
+             ae ? "Accept-Encoding: " : "", ae ? ae : "", ae ? "\r\n" : "");
+    send_str(e, req);
+    struct resp r;
+    get_response(e, WEFT_H1_METHOD_GET, &r);
+    assert_int_equal(r.status, 200);
+    char ce_buf[64];
+    const char *ce = resp_header(&r, "Content-Encoding");
+    if (ce) {
+        snprintf(ce_buf, sizeof ce_buf, "%s", ce); /* resp_header's buffer is reused */
+        ce = ce_buf;
+    }
+    if (!want_ce) {
+        if (ce)
+            fail_msg("%s (%s): Content-Encoding %s", path, ae ? ae : "-", ce);
+        assert_true(r.body_len == 20000 || r.body_len == 100);
+        assert_memory_equal(r.body, big_text, r.body_len);
+        return;
+    }
+    if (!ce || strcmp(ce, want_ce) != 0)
+        fail_msg("%s (%s): Content-Encoding %s, want %s", path, ae, ce ? ce : "-", want_ce);
+    char vary[256];
+    snprintf(vary, sizeof vary, "%s", resp_header(&r, "Vary"));
+    assert_string_equal(vary, "Accept-Encoding");
+    assert_string_equal(resp_header(&r, "ETag"), "W/\"v1\"");
+    assert_null(resp_header(&r, "Content-Length"));
+    assert_true(r.body_len < 20000 / 4); /* text that repeats compresses well */
+    void *plain;
+    size_t plen;
+    assert_int_equal(weft_http_decode(ce, strlen(ce), r.body, r.body_len, NULL, &plain, &plen), 0);
+    assert_int_equal(plen, 20000);
+    assert_memory_equal(plain, big_text, plen);
+    free(plain);
+}
+
+static void compression(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof big_text; i++)
+        big_text[i] = "<p>weft compresses this</p>\n"[i % 28];
+    struct env e;
+    env_open(&e);
+    assert_int_equal(weft_http_app_add_route(e.app, "GET", "/{x}", h_text, &e), 0);
+    assert_int_equal(weft_http_app_use_compression(e.app, NULL), 0);
+    assert_int_equal(weft_http_app_use_compression(e.app, NULL), -EALREADY);
+    env_connect(&e, 0, 0);
+    check_coded(&e, "/page", "gzip", "gzip");
+    check_coded(&e, "/page", "gzip, deflate, br, zstd", "zstd");
+    check_coded(&e, "/page", "gzip;q=1, br;q=0.9", "gzip");
+    check_coded(&e, "/page", "br", "br");
+    check_coded(&e, "/stream", "gzip", "gzip");
+    check_coded(&e, "/page", NULL, NULL);            /* no Accept-Encoding: identity */
+    check_coded(&e, "/page", "identity", NULL);
+    check_coded(&e, "/page", "compress", NULL);      /* nothing of ours */
+    check_coded(&e, "/page", "*;q=0", NULL);         /* nothing acceptable: as is */
+    check_coded(&e, "/page.png", "gzip", NULL);      /* already compressed */
+    check_coded(&e, "/small", "gzip", NULL);         /* under min_length */
+    check_coded(&e, "/notransform", "gzip", NULL);
+    /* HEAD gets the head a GET would. */
+    send_str(&e, "HEAD /page HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+    struct resp r;
+    get_response(&e, WEFT_H1_METHOD_HEAD, &r);
+    assert_string_equal(resp_header(&r, "Content-Encoding"), "gzip");
+    assert_int_equal(r.body_len, 0);
+    assert_false(e.c.lost);
+    env_close(&e);
+
+    /* A level that gzip refuses is refused up front. */
+    weft_http_app *app;
+    assert_int_equal(weft_http_app_new(&app), 0);
+    weft_http_compress_opts o = {.level = 11};
+    assert_int_equal(weft_http_app_use_compression(app, &o), -EINVAL);
+    int only_br[] = {WEFT_CODING_BR};
+    weft_http_compress_opts o2 = {.codings = only_br, .ncodings = 1, .level = 11};
+    assert_int_equal(weft_http_app_use_compression(app, &o2), 0);
+    weft_http_app_free(app);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(get_and_keep_alive),
     cmocka_unit_test(byte_by_byte),
@@ -985,6 +1094,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(access_log_lines),
     cmocka_unit_test(body_filter),
     cmocka_unit_test(strings_stay_put),
+    cmocka_unit_test(compression),
 };
 
 WEFT_TEST_MAIN(tests)
