@@ -29,6 +29,7 @@
 
 #include "weft.h"
 #include "weft_test.h"
+#include "weft_test_tls.h"
 
 /* ------------------------------------------------------------ the server */
 
@@ -42,6 +43,8 @@ struct live {
     atomic_int calls;       /* handler runs */
     int shutdown_rc;
     bool compress;          /* weft_http_app_use_compression */
+    const char *tls_chain;  /* listen for HTTPS with this chain and key */
+    const char *tls_key;
     char file[256];         /* served by /file */
     uint64_t file_len;      /* what /file promises (may exceed the file) */
 };
@@ -173,8 +176,18 @@ static int server_main(void *arg)
             weft_http_app_use_compression(l->app, NULL);
         err = weft_http_server_new(NULL, l->app, &l->opts, &l->srv);
     }
-    if (!err)
+    if (!err && l->tls_chain) {
+        weft_tls_ctx *ctx;
+        err = weft_tls_ctx_new(WEFT_TLS_SERVER, &ctx);
+        if (!err) {
+            err = weft_tls_ctx_load_cert_chain(ctx, l->tls_chain, l->tls_key);
+            if (!err)
+                err = weft_http_server_listen_tls(l->srv, "127.0.0.1", 0, NULL, ctx, NULL);
+            weft_tls_ctx_free(ctx);
+        }
+    } else if (!err) {
         err = weft_http_server_listen(l->srv, "127.0.0.1", 0, NULL);
+    }
     if (err) {
         atomic_store(&l->port, err);
         return err;
@@ -193,16 +206,24 @@ static void *server_thread(void *arg)
     return NULL;
 }
 
-static void live_start_with(struct live *l, const weft_http_server_opts *o, bool compress)
+static void live_start_tls(struct live *l, const weft_http_server_opts *o, bool compress,
+                           const char *chain, const char *key)
 {
     memset(l, 0, sizeof *l);
     l->compress = compress;
+    l->tls_chain = chain;
+    l->tls_key = key;
     if (o)
         l->opts = *o;
     assert_int_equal(pthread_create(&l->th, NULL, server_thread, l), 0);
     for (int i = 0; i < 2000 && atomic_load(&l->port) == 0; i++)
         usleep(5000);
     assert_true(atomic_load(&l->port) > 0);
+}
+
+static void live_start_with(struct live *l, const weft_http_server_opts *o, bool compress)
+{
+    live_start_tls(l, o, compress, NULL, NULL);
 }
 
 static void live_start(struct live *l, const weft_http_server_opts *o)
@@ -775,6 +796,43 @@ static void compression_real_clients(void **state)
     assert_int_equal(weft_test_count_fds(), fds0);
 }
 
+/* ------------------------------------------------------------------ TLS */
+
+static void https_clients(void **state)
+{
+    (void)state;
+    const char *ca = weft_test_cert("ca.pem");
+    int fds0 = weft_test_count_fds();
+    struct live l;
+    live_start_tls(&l, NULL, true, weft_test_cert("server-chain.pem"), weft_test_cert("server.key"));
+    int port = atomic_load(&l.port);
+    make_file(&l, 3u << 20, 3u << 20);
+    char cmd[2048], out[4096];
+    /* Keep-alive over TLS. */
+    snprintf(cmd, sizeof cmd,
+             "timeout 20 curl -sS --cacert %s -w ' %%{num_connects}\\n' "
+             "https://localhost:%d/ https://localhost:%d/",
+             ca, port, port);
+    assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+    assert_string_equal(out, "hello\n 1\nhello\n 0\n");
+    /* sendfile under TLS: the bytes are read and encrypted. */
+    snprintf(cmd, sizeof cmd,
+             "timeout 30 curl -sS --cacert %s https://localhost:%d/file | cmp - %s && echo same",
+             ca, port, l.file);
+    assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+    assert_string_equal(out, "same\n");
+    /* Compressed, over TLS, from a file. */
+    snprintf(cmd, sizeof cmd,
+             "timeout 30 curl -sS --compressed -H 'Accept-Encoding: br' --cacert %s "
+             "-w '%%{size_download}' -o /dev/null 'https://localhost:%d/text'",
+             ca, port);
+    assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
+    assert_true(strtoul(out, NULL, 10) > 0 && strtoul(out, NULL, 10) < 20000);
+    unlink(l.file);
+    live_stop(&l);
+    assert_int_equal(weft_test_count_fds(), fds0);
+}
+
 /* ------------------------------------------------------------ run_app */
 
 struct run_ctx {
@@ -848,6 +906,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sendfile_downloads),
     cmocka_unit_test(run_app_workers_and_stop),
     cmocka_unit_test(compression_real_clients),
+    cmocka_unit_test(https_clients),
 };
 
 WEFT_TEST_MAIN(tests)
