@@ -473,9 +473,10 @@ weft_http_server *weft_http_req_server(const weft_http_req *req);
 
 /* =============================================================== responses */
 
-/* The status (200 until set). set accepts 101 and 200..599 (-EINVAL
- * otherwise) and -EBUSY once the head was sent. The reason phrase is the
- * standard one (weft_http_reason) unless set_reason gives another
+/* The status (200 until set). set accepts 200..599 (-EINVAL otherwise: 1xx
+ * are the server's, and 101 waits for a way to hand the connection to
+ * another protocol) and -EBUSY once the head was sent. The reason phrase is
+ * the standard one (weft_http_reason) unless set_reason gives another
  * (copied; no CR/LF/NUL). */
 int weft_http_resp_set_status(weft_http_resp *resp, int status);
 int weft_http_resp_status(const weft_http_resp *resp);

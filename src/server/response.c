@@ -364,7 +364,7 @@ int weft_http_resp_set_status(weft_http_resp *resp, int status)
 {
     if (resp->state != RS_NEW && resp->state != RS_PREPARING)
         return -EBUSY;
-    if (status != 101 && (status < 200 || status > 599))
+    if (status < 200 || status > 599)
         return -EINVAL;
     resp->status = status;
     return 0;
