@@ -21,5 +21,6 @@
 #include "weft/multipart.h"
 #include "weft/cookie.h"
 #include "weft/http.h"
+#include "weft/http_server.h"
 
 #endif
