@@ -22,5 +22,6 @@
 #include "weft/cookie.h"
 #include "weft/http.h"
 #include "weft/http_server.h"
+#include "weft/http_static.h"
 
 #endif

@@ -82,14 +82,15 @@ int weft__static_root_open(const char *dir, struct weft__static_root *r);
 void weft__static_root_close(struct weft__static_root *r);
 
 /* Open rel (from weft__static_path_clean; "" is the root) beneath the root
- * for reading, following symlinks only while they stay inside it, and fstat
- * it into *st. Returns the fd (O_RDONLY | O_CLOEXEC | O_NONBLOCK, never a
+ * for reading, following symlinks only while they stay inside it (none at
+ * all with no_symlinks: -EACCES), and fstat it into *st. Returns the fd (O_RDONLY | O_CLOEXEC | O_NONBLOCK, never a
  * controlling tty) or
  *   -ENOENT, -ENOTDIR  nothing there                                  -> 404
  *   -EACCES            a symlink out of the root, no permission, or not a
  *                      regular file or folder (fifo, device, socket)   -> 403
  *   -ELOOP, -ENAMETOOLONG, -EMFILE, -ENFILE, ...                       -> 404/500 */
-int weft__static_open(const struct weft__static_root *r, const char *rel, struct stat *st);
+int weft__static_open(const struct weft__static_root *r, const char *rel, bool no_symlinks,
+                      struct stat *st);
 
 /* Tests: 1 forces the realpath fallback, as on kernels before 5.6. */
 extern int weft__static_no_openat2;
@@ -239,5 +240,35 @@ int weft__static_listing_html(weft__sb *sb, const char *url_path,
 /* Append s HTML-escaped (& < > " ' ), with bytes that are not valid UTF-8
  * shown as U+FFFD. */
 void weft__static_html_escape(weft__sb *sb, const char *s, size_t len);
+
+/* ---------------------------------------------------------------- handler */
+
+/* What weft_http_static_new made of its options (read-only afterwards, so
+ * every worker thread can share it). */
+struct weft_http_static {
+    struct weft__static_root root;
+    weft__static_mime *mime;
+    char **index;             /* NULL-terminated, owned */
+    char *prefix;             /* clean, no slashes around it: "" or "static/v1" */
+    size_t prefix_len;
+    char *default_type;       /* NULL: the MIME table's default */
+    char *cache_control;      /* NULL: none */
+    enum weft__static_hidden hidden;
+    bool listing;
+    bool no_symlinks;
+    unsigned max_ranges;
+    size_t max_listing;
+};
+
+struct weft_http_request;
+struct weft_http_response;
+
+/* Answer with the regular file fd (its stat: sb; name: its path relative
+ * to the root, for its type): preconditions, Range, then the body. The
+ * caller keeps and closes fd. Returns as a handler does (0, a status, or
+ * an error). */
+int weft__static_send_file(const struct weft_http_static *st, struct weft_http_request *req,
+                           struct weft_http_response *resp, int fd, const struct stat *sb,
+                           const char *name);
 
 #endif

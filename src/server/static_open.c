@@ -68,7 +68,18 @@ static bool beneath(const struct weft__static_root *r, const char *real, size_t 
     return len == r->real_len || real[r->real_len] == '/' || r->real_len == 0;
 }
 
-static int open_checked(const struct weft__static_root *r, const char *rel)
+/* True when real is exactly the root joined with rel: no symlink on the way. */
+static bool same_path(const struct weft__static_root *r, const char *rel, const char *real,
+                      size_t len)
+{
+    size_t rl = strlen(rel);
+    if (rl == 0)
+        return len == r->real_len || (r->real_len == 0 && len == 1);
+    return len == r->real_len + 1 + rl && memcmp(real, r->real, r->real_len) == 0 &&
+           real[r->real_len] == '/' && memcmp(real + r->real_len + 1, rel, rl) == 0;
+}
+
+static int open_checked(const struct weft__static_root *r, const char *rel, bool no_symlinks)
 {
     int fd = openat(r->fd, *rel ? rel : ".", OPEN_FLAGS);
     if (fd < 0)
@@ -93,7 +104,8 @@ static int open_checked(const struct weft__static_root *r, const char *rel)
             close(fd);
             return e;
         }
-        bool ok = beneath(r, rp, strlen(rp));
+        size_t rpl = strlen(rp);
+        bool ok = no_symlinks ? same_path(r, rel, rp, rpl) : beneath(r, rp, rpl);
         free(rp);
         if (!ok) {
             close(fd);
@@ -101,19 +113,20 @@ static int open_checked(const struct weft__static_root *r, const char *rel)
         }
         return fd;
     }
-    if (!beneath(r, real, (size_t)n)) {
+    if (no_symlinks ? !same_path(r, rel, real, (size_t)n) : !beneath(r, real, (size_t)n)) {
         close(fd);
         return -EACCES;
     }
     return fd;
 }
 
-static int open_beneath(const struct weft__static_root *r, const char *rel)
+static int open_beneath(const struct weft__static_root *r, const char *rel, bool no_symlinks)
 {
     if (!weft__static_no_openat2 && !__atomic_load_n(&openat2_missing, __ATOMIC_RELAXED)) {
         struct open_how how = {
             .flags = OPEN_FLAGS,
-            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS |
+                       (no_symlinks ? RESOLVE_NO_SYMLINKS : 0),
         };
         long fd = syscall(SYS_openat2, r->fd, *rel ? rel : ".", &how, sizeof how);
         if (fd >= 0)
@@ -121,6 +134,9 @@ static int open_beneath(const struct weft__static_root *r, const char *rel)
         switch (errno) {
         case EXDEV:
             return -EACCES; /* the walk tried to leave the root */
+        case ELOOP:
+            /* With RESOLVE_NO_SYMLINKS, any symlink met; else a real loop. */
+            return no_symlinks ? -EACCES : -ELOOP;
         case ENOSYS:
         case EPERM: /* a seccomp filter that does not know openat2 */
         case E2BIG:
@@ -130,12 +146,13 @@ static int open_beneath(const struct weft__static_root *r, const char *rel)
             return -errno;
         }
     }
-    return open_checked(r, rel);
+    return open_checked(r, rel, no_symlinks);
 }
 
-int weft__static_open(const struct weft__static_root *r, const char *rel, struct stat *st)
+int weft__static_open(const struct weft__static_root *r, const char *rel, bool no_symlinks,
+                      struct stat *st)
 {
-    int fd = open_beneath(r, rel);
+    int fd = open_beneath(r, rel, no_symlinks);
     if (fd < 0)
         return fd;
     if (fstat(fd, st) < 0) {

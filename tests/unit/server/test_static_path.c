@@ -219,37 +219,48 @@ static void open_cases(void)
     struct weft__static_root r;
     assert_int_equal(weft__static_root_open(t.root, &r), 0);
     struct stat st;
-    int fd = weft__static_open(&r, "a.txt", &st);
+    int fd = weft__static_open(&r, "a.txt", false, &st);
     assert_true(fd >= 0);
     assert_true(S_ISREG(st.st_mode));
     assert_int_equal(st.st_size, 5);
     read_is(fd, "hello");
     close(fd);
 
-    fd = weft__static_open(&r, "", &st);
+    fd = weft__static_open(&r, "", false, &st);
     assert_true(fd >= 0);
     assert_true(S_ISDIR(st.st_mode));
     close(fd);
 
     /* Symlinks that stay inside work. */
-    fd = weft__static_open(&r, "in/b.txt", &st);
+    fd = weft__static_open(&r, "in/b.txt", false, &st);
     assert_true(fd >= 0);
     read_is(fd, "bee");
     close(fd);
-    fd = weft__static_open(&r, "sub/up", &st);
+    fd = weft__static_open(&r, "sub/up", false, &st);
     assert_true(fd >= 0);
     read_is(fd, "hello");
     close(fd);
 
     /* Symlinks out of the root are refused, relative or absolute. */
-    assert_int_equal(weft__static_open(&r, "out", &st), -EACCES);
-    assert_int_equal(weft__static_open(&r, "abs", &st), -EACCES);
-    assert_int_equal(weft__static_open(&r, "outdir/secret", &st), -EACCES);
-    assert_int_equal(weft__static_open(&r, "outdir", &st), -EACCES);
+    assert_int_equal(weft__static_open(&r, "out", false, &st), -EACCES);
+    assert_int_equal(weft__static_open(&r, "abs", false, &st), -EACCES);
+    assert_int_equal(weft__static_open(&r, "outdir/secret", false, &st), -EACCES);
+    assert_int_equal(weft__static_open(&r, "outdir", false, &st), -EACCES);
     /* A FIFO is neither file nor folder (and opening it must not block). */
-    assert_int_equal(weft__static_open(&r, "fifo", &st), -EACCES);
-    assert_int_equal(weft__static_open(&r, "nope", &st), -ENOENT);
-    assert_int_equal(weft__static_open(&r, "a.txt/x", &st), -ENOTDIR);
+    assert_int_equal(weft__static_open(&r, "fifo", false, &st), -EACCES);
+    assert_int_equal(weft__static_open(&r, "nope", false, &st), -ENOENT);
+    /* no_symlinks refuses even the ones that stay inside, not plain files. */
+    assert_int_equal(weft__static_open(&r, "in/b.txt", true, &st), -EACCES);
+    assert_int_equal(weft__static_open(&r, "sub/up", true, &st), -EACCES);
+    assert_int_equal(weft__static_open(&r, "out", true, &st), -EACCES);
+    fd = weft__static_open(&r, "sub/b.txt", true, &st);
+    assert_true(fd >= 0);
+    read_is(fd, "bee");
+    close(fd);
+    fd = weft__static_open(&r, "", true, &st);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(weft__static_open(&r, "a.txt/x", false, &st), -ENOTDIR);
 
     weft__static_root_close(&r);
     assert_int_equal(weft_test_count_fds(), fds);
@@ -279,11 +290,11 @@ static void open_root_errors(void **state)
     /* "/" as the root: everything beneath it. */
     assert_int_equal(weft__static_root_open("/", &r), 0);
     struct stat st;
-    int fd = weft__static_open(&r, "etc", &st);
+    int fd = weft__static_open(&r, "etc", false, &st);
     assert_true(fd >= 0);
     close(fd);
     weft__static_no_openat2 = 1;
-    fd = weft__static_open(&r, "etc", &st);
+    fd = weft__static_open(&r, "etc", false, &st);
     assert_true(fd >= 0);
     close(fd);
     weft__static_root_close(&r);
