@@ -10,6 +10,7 @@
     clients all answered;
   - TLS (--tls-cert/--tls-key): curl --cacert and Python's ssl verify it,
     a file bigger than any buffer arrives intact (the read/write path);
+  - clients leaving mid-download (FIN or RST) do not kill the server;
   - SIGTERM during a download: the download completes, the server exits 0;
   - the server's fd count is back where it started after each part.
 Only the PIDs started here are signalled; every wait is bounded.
@@ -23,6 +24,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -116,6 +118,8 @@ def make_tree(tmp):
         f.write(bytes(i % 251 for i in range(100000)))
     with open(os.path.join(outside, "secret"), "wb") as f:
         f.write(b"TOP SECRET\n")
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        f.truncate(64 << 20)
     os.symlink("../outside/secret", os.path.join(root, "rel-out"))
     os.symlink(os.path.join(outside, "secret"), os.path.join(root, "abs-out"))
     os.symlink(outside, os.path.join(root, "dir-out"))
@@ -199,6 +203,21 @@ def test_http_client(srv):
             c.close()
             c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=20)
     c.close()
+
+
+def test_abandoned_downloads(srv):
+    """Clients that leave mid-body (FIN with unread data, or RST): the
+    server's next sendfile meets EPIPE / ECONNRESET and must survive it."""
+    for i in range(20):
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
+        s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        if i % 2:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    assert srv.proc.poll() is None, "weft serve died: exit %r" % srv.proc.returncode
+    r = requests.get(srv.url("/hello.txt"), timeout=20)
+    assert r.content == b"Hello, world\n"
 
 
 def test_large_file(tmp):
@@ -356,6 +375,7 @@ def main():
             fds0 = srv.fds()
             test_requests(srv, root)
             test_http_client(srv)
+            test_abandoned_downloads(srv)
             srv.wait_fds(fds0)
         finally:
             srv.stop()
