@@ -10,10 +10,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "server/static_int.h"
@@ -90,6 +93,29 @@ static void set(weft_http_response *resp, const char *name, const char *value, i
     int rc = weft_http_response_set_header(resp, name, value);
     if (rc < 0 && *err == 0)
         *err = rc;
+}
+
+/* TCP_CORK from the head to the end of the body (nginx's tcp_nopush): the
+ * head then leaves in the same segment as the file's first bytes instead of
+ * a small packet of its own, which the client would have to wake up and
+ * read on its own (measured: the 1 MiB benchmark goes from about 0.7x to
+ * par with nginx). Plain TCP sockets only; a layered transport (TLS) has no
+ * fd here. Returns the fd to uncork, or -1. */
+static int cork(weft_http_request *req)
+{
+    int fd = weft_transport_fd(weft_http_request_transport(req));
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one) < 0)
+        return -1;
+    return fd;
+}
+
+/* Uncorking pushes out the last partial segment at once. */
+static void uncork(int fd)
+{
+    int zero = 0;
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
 }
 
 static int send_ranges(const struct weft_http_static *st, weft_http_response *resp, int fd,
@@ -226,8 +252,12 @@ int weft__static_send_file(const struct weft_http_static *st, weft_http_request 
             snprintf(cr, sizeof cr, "bytes */%" PRIu64, size);
             set(resp, "Content-Range", cr, &err);
             rc = err ? err : 416;
+        } else if (n > 0 && err) {
+            rc = err;
         } else if (n > 0) {
-            rc = err ? err : send_ranges(st, resp, fd, size, ctype, r, n);
+            int cfd = cork(req);
+            rc = send_ranges(st, resp, fd, size, ctype, r, n);
+            uncork(cfd);
         }
         if (r != small)
             free(r);
@@ -241,8 +271,11 @@ int weft__static_send_file(const struct weft_http_static *st, weft_http_request 
         goto out;
     }
     rc = weft_http_response_set_content_length(resp, size);
-    if (rc == 0 && !head && size > 0)
+    if (rc == 0 && !head && size > 0) {
+        int cfd = cork(req);
         rc = weft_http_response_sendfile(resp, fd, 0, (size_t)size);
+        uncork(cfd);
+    }
     else if (rc == 0)
         rc = weft_http_response_prepare(resp); /* the head, with the length, and no body */
 out:
