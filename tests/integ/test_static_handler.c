@@ -131,16 +131,20 @@ struct setup {
     weft_http_static_opts opts;
     const char *routes[3]; /* none: the app's default handler */
     int (*check)(uint16_t port);
+    /* Freed after the loop ends: a freed server lets go of its app only
+     * once its tasks have ended. */
+    weft_http_static *st;
+    weft_http_app *app;
 };
 
 static int in_task(void *arg)
 {
     struct setup *su = arg;
-    weft_http_static *st;
-    int rc = weft_http_static_new(root, &su->opts, &st);
+    int rc = weft_http_static_new(root, &su->opts, &su->st);
     assert_int_equal(rc, 0);
-    weft_http_app *app;
-    assert_int_equal(weft_http_app_new(&app), 0);
+    weft_http_static *st = su->st;
+    assert_int_equal(weft_http_app_new(&su->app), 0);
+    weft_http_app *app = su->app;
     if (su->routes[0])
         for (int i = 0; i < 3 && su->routes[i]; i++)
             assert_int_equal(weft_http_app_get(app, su->routes[i], weft_http_static_handler, st),
@@ -155,8 +159,6 @@ static int in_task(void *arg)
     rc = su->check((uint16_t)port);
     weft_http_server_shutdown(srv, WEFT_SEC(2));
     weft_http_server_free(srv);
-    weft_http_app_free(app);
-    weft_http_static_free(st);
     return rc;
 }
 
@@ -165,6 +167,8 @@ static void run(struct setup *su)
     make_root();
     int fds = weft_test_count_fds();
     assert_int_equal(weft_run(in_task, su), 0);
+    weft_http_app_free(su->app);
+    weft_http_static_free(su->st);
     assert_int_equal(weft_test_count_fds(), fds);
     remove_root();
 }
