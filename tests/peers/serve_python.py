@@ -3,6 +3,7 @@
 
   - requests: GET, a multipart/byteranges answer parsed by the email package,
     conditional requests through a Session (one kept-alive connection);
+  - the listing parsed as HTML: hostile names link to their files;
   - http.client: HEAD, path-escape attempts sent as they are (.., %2e%2e,
     %2f, NUL, symlinks out of the root), 400/403/404 and nothing leaked;
   - a large sparse file streamed whole without the server's RSS growing;
@@ -17,6 +18,7 @@ Only the PIDs started here are signalled; every wait is bounded.
 """
 import email.parser
 import hashlib
+import html.parser
 import http.client
 import os
 import re
@@ -165,6 +167,54 @@ def test_requests(srv, root):
     assert r.status_code == 200 and r.url == srv.url("/dir/"), r.url
     assert [h.status_code for h in r.history] == [301]
     s.close()
+
+
+class Links(html.parser.HTMLParser):
+    """The hrefs and texts of a page's links, and whether tags balance."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.stack, self.href, self.text = [], [], None, ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ("meta", "br", "link"):
+            self.stack.append(tag)
+        if tag == "a":
+            self.href, self.text = dict(attrs)["href"], ""
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack)
+        self.stack.pop()
+        if tag == "a":
+            self.links.append((self.href, self.text))
+
+    def handle_data(self, data):
+        if self.href is not None:
+            self.text += data
+
+
+def test_listing(srv, root):
+    """Hostile names round-trip: the listing's links, parsed as a browser
+    would, fetch the very files, and the page's tags balance."""
+    names = ["<i>bold<i>.txt", "a&b\"c'.txt", "a:b.txt", "q?x#y.txt", "sp ace.txt",
+             "caf\u00e9.txt", "100%.txt"]
+    d = os.path.join(root, "hostile")
+    os.makedirs(d)
+    for i, n in enumerate(names):
+        with open(os.path.join(d, n), "w") as f:
+            f.write(str(i))
+    r = requests.get(srv.url("/hostile/"), timeout=20)
+    assert r.status_code == 200 and r.encoding.lower() == "utf-8"
+    p = Links()
+    p.feed(r.text)
+    p.close()
+    assert p.stack == [], p.stack
+    got = {text: href for href, text in p.links}
+    assert got["../"] == "../"
+    for i, n in enumerate(names):
+        assert n in got, (n, sorted(got))
+        f = requests.get(srv.url("/hostile/") + got[n], timeout=20)
+        assert f.status_code == 200 and f.text == str(i), (n, got[n], f.status_code)
 
 
 def test_http_client(srv):
@@ -374,6 +424,7 @@ def main():
         try:
             fds0 = srv.fds()
             test_requests(srv, root)
+            test_listing(srv, root)
             test_http_client(srv)
             test_abandoned_downloads(srv)
             srv.wait_fds(fds0)
