@@ -18,8 +18,9 @@
  *
  * The model.
  * - An *app* (weft_http_app) is what to serve: routes, a default handler,
- *   middleware, the access log. Configure it first; once a server runs it,
- *   it is read-only and may be shared by servers on several threads.
+ *   middleware, the access log. Configure it first; once a server listens
+ *   or serves a connection with it, it is read-only (changes are -EBUSY)
+ *   and may be shared by servers on several threads.
  * - A *server* (weft_http_server) runs an app on one loop: its listening
  *   sockets (plain or TLS), its connections, its limits and timeouts.
  *   weft_http_run_app() is the one-call way: N loops on N threads sharing
@@ -329,10 +330,11 @@ typedef struct weft_http_run_opts {
  * loops (one per worker, the first on this thread), listen on every one,
  * call on_ready, run; on the signal, shut every worker down gracefully
  * (weft_http_server_shutdown with shutdown_grace_ns) and return 0. A second
- * signal during the grace period stops at once. Returns an error if any
- * worker cannot start (-EADDRINUSE, WEFT_ETLS_CONFIG, ...): then nothing
- * runs. Call it outside any loop or task (-EBUSY otherwise). opts may be
- * NULL. */
+ * signal during the grace period stops at once. While it runs SIGPIPE is
+ * ignored (if it was at its default), as nginx and Python do. Returns an
+ * error if any worker cannot start (-EADDRINUSE, WEFT_ETLS_CONFIG, ...):
+ * then nothing runs. Call it outside any loop or task (-EBUSY otherwise).
+ * opts may be NULL. */
 int weft_http_run_app(weft_http_app *app, const weft_http_run_opts *opts);
 
 /* Ask a running weft_http_run_app to shut down as if signalled. Safe from
@@ -505,6 +507,32 @@ int weft_http_response_drain(weft_http_response *resp);
 /* @suspends. End the body (the last chunk of a chunked one); the response
  * is complete. Later writes are -EBUSY. Returning from the handler does it. */
 int weft_http_response_write_eof(weft_http_response *resp);
+
+/* ------------------------------------------------------------ body filters */
+
+/* A transformation of the body between the handler and the wire (the
+ * compression middleware's content-coding is one): write gets every piece
+ * the handler writes (sendfile's too, read from the file), and last = true
+ * once at the end (len may be 0), when it must pass on everything it holds.
+ * It passes its output on with weft_http_response_filter_emit(), which may
+ * suspend (back-pressure). done runs when the response is over, whatever
+ * happened (free the filter's state there); it may be NULL. */
+typedef struct weft_http_body_filter {
+    int (*write)(weft_http_response *resp, const void *data, size_t len, bool last, void *ud);
+    void (*done)(weft_http_response *resp, void *ud);
+} weft_http_body_filter;
+
+/* Put a filter on the body; only before the head is sent (a middleware's
+ * prepare hook is the place), one per response. The response is then
+ * streamed: a Content-Length is dropped (the filter decides the length) and
+ * the body goes chunked (HTTP/1.1) or up to the close (HTTP/1.0); sendfile
+ * reads the file instead of sendfile(2). The table is borrowed (static
+ * const). -EBUSY once the head is out, -EINVAL for a second filter. */
+int weft_http_response_set_body_filter(weft_http_response *resp, const weft_http_body_filter *f,
+                                       void *ud);
+
+/* From a filter's write only: send filtered bytes (-EINVAL elsewhere). */
+int weft_http_response_filter_emit(weft_http_response *resp, const void *data, size_t len);
 
 /* The head was sent (or queued), and the response is complete. */
 bool weft_http_response_prepared(const weft_http_response *resp);

@@ -9,6 +9,7 @@
  * system call per batch, not per request, and servers on several threads
  * can share one fd (each write holds whole lines).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,49 @@ static void put_quoted(weft_http_server *srv, const char *s)
     put(srv, "\"", 1);
 }
 
+/* The line is in the buffer: write it now if the buffer is big, else once
+ * the loop has run this iteration's callbacks. */
+static void line_done(weft_http_server *srv)
+{
+    if (srv->log_len >= LOG_FLUSH_AT) {
+        weft__access_log_flush(srv);
+    } else if (!srv->log_posted) {
+        srv->log_posted = true;
+        weft__server_ref_http(srv);
+        weft__loop_post(srv->loop, &srv->log_call);
+    }
+}
+
+void weft__access_log_canned(struct conn *c, int status, const char *raw, size_t len)
+{
+    weft_http_server *srv = c->srv;
+    char remote[INET6_ADDRSTRLEN];
+    weft__remote_text(c->t, remote, sizeof remote);
+    size_t line = 0;
+    while (raw && line < len && line < 256 && raw[line] != '\r' && raw[line] != '\n')
+        line++;
+    size_t tl;
+    const char *t = log_time(&tl);
+    if (reserve(srv, strlen(remote) + 8 + tl + 4 * line + 64) != 0)
+        return;
+    put(srv, remote, strlen(remote));
+    put(srv, " - - ", 5);
+    put(srv, t, tl);
+    put(srv, " \"", 2);
+    if (line)
+        put_escaped(srv, raw, line);
+    else
+        put(srv, "-", 1);
+    put(srv, "\" ", 2);
+    char num[24];
+    put(srv, num, weft__u64_dec(num, (uint64_t)status));
+    put(srv, " -", 2);
+    if (srv->app->log_fmt == WEFT_HTTP_LOG_COMBINED)
+        put(srv, " \"-\" \"-\"", 8);
+    put(srv, "\n", 1);
+    line_done(srv);
+}
+
 void weft__access_log(struct hx *x)
 {
     weft_http_server *srv = x->c->srv;
@@ -130,13 +174,7 @@ void weft__access_log(struct hx *x)
         put_quoted(srv, ua);
     }
     put(srv, "\n", 1);
-    if (srv->log_len >= LOG_FLUSH_AT) {
-        weft__access_log_flush(srv);
-    } else if (!srv->log_posted) {
-        srv->log_posted = true;
-        weft__server_ref_http(srv);
-        weft__loop_post(srv->loop, &srv->log_call);
-    }
+    line_done(srv);
 }
 
 void weft__access_log_flush(weft_http_server *srv)

@@ -22,6 +22,7 @@
  * re-arms for the real deadline.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,11 +124,34 @@ static void conn_close(struct conn *c, bool linger)
     weft_transport_close(c->t);
 }
 
-/* A request the handler never sees: answer status and close. */
-static void conn_error(struct conn *c, int status)
+/* A request the handler never sees: answer status (and log it with what
+ * arrived of its first line) and close. */
+static void conn_error_logged(struct conn *c, int status, bool parsed)
 {
+    struct hx *x = c->x;
+    if (c->srv->app->log_fd >= 0) {
+        if (x && parsed) {
+            /* setup NUL-terminated the views in place: rebuild the line. */
+            const weft_h1_request *h = &x->req.h;
+            char line[300];
+            int n = snprintf(line, sizeof line, "%.*s %.*s HTTP/1.%d", (int)h->method.len,
+                             h->method.ptr, (int)(h->target.len < 256 ? h->target.len : 256),
+                             h->target.ptr, h->version);
+            weft__access_log_canned(c, status, line, n > 0 ? (size_t)n : 0);
+        } else if (x && x->in) {
+            weft__access_log_canned(c, status, x->in + x->in_pos, x->in_len - x->in_pos);
+        } else {
+            weft__access_log_canned(c, status, NULL, 0);
+        }
+    }
     weft__response_canned(c, status);
     conn_close(c, true);
+}
+
+/* An answer for bytes that did not make a request. */
+static void conn_error(struct conn *c, int status)
+{
+    conn_error_logged(c, status, false);
 }
 
 void weft__conn_close_idle(struct conn *c)
@@ -148,46 +172,23 @@ void weft__conn_close_idle(struct conn *c)
 
 /* ---------------------------------------------------------- input buffer */
 
-/* Bytes of input that must be kept: the head of the request in flight
- * (its views point there) and what has not been used yet. */
-static bool head_live(const struct hx *x)
-{
-    return x->state == XS_RUN || x->state == XS_DONE;
-}
-
+/* Bytes of input that must be kept: what has not been used yet (the head of
+ * a request in flight lives in the exchange's head buffer, not here). */
 static size_t kept_len(const struct hx *x)
 {
-    size_t k = x->in_len - x->in_pos;
-    if (head_live(x))
-        k += x->head_end - x->head_off;
-    return k;
+    return x->in_len - x->in_pos;
 }
 
-/* Move the kept bytes to the start of dst (which may be x->in itself): the
- * live head first, then the unused bytes. */
+/* Move the unused bytes to the start of dst (which may be x->in itself). */
 static void relocate(struct hx *x, char *dst)
 {
     char *src = x->in;
-    if (!src) {
-        x->in = dst;
-        x->in_len = x->in_pos = x->head_off = x->head_end = 0;
-        return;
-    }
-    size_t rest = x->in_len - x->in_pos;
-    size_t hl = 0;
-    if (head_live(x)) {
-        hl = x->head_end - x->head_off;
-        if (dst != src + x->head_off) {
-            memmove(dst, src + x->head_off, hl);
-            weft__request_rebase(x, src + x->head_off, hl, dst);
-        }
-    }
-    memmove(dst + hl, src + x->in_pos, rest);
+    size_t rest = src ? x->in_len - x->in_pos : 0;
+    if (rest)
+        memmove(dst, src + x->in_pos, rest);
     x->in = dst;
-    x->head_off = 0;
-    x->head_end = hl;
-    x->in_pos = hl;
-    x->in_len = hl + rest;
+    x->in_pos = 0;
+    x->in_len = rest;
     /* The parser keeps offsets into the buffer it saw: it notices the move
      * and rescans, which is correct. */
 }
@@ -379,6 +380,8 @@ static void p_resume(weft_transport *t, void *ud)
         weft__conn_deadline(c, now_plus(c, c->srv->o.keepalive_timeout_ns));
     else if (x->state == XS_HEAD && x->partial)
         weft__conn_deadline(c, now_plus(c, c->srv->o.header_timeout_ns));
+    else if (x->body_wait || x->state == XS_DISCARD)
+        weft__conn_deadline(c, now_plus(c, c->srv->o.body_timeout_ns));
     if (x && x->drain_wait)
         weft__conn_wake(c, x->drain_wait, 0);
     if (weft__current_task) {
@@ -437,19 +440,42 @@ void weft__conn_schedule(struct conn *c)
     weft__loop_post(c->srv->loop, &x->cont);
 }
 
+/* Copy the head to the exchange's head buffer and point the parsed views
+ * there: the strings a handler gets must not move while it runs, and the
+ * input buffer moves (the scratch buffer is reused by the next read, ibuf is
+ * compacted and grown). A few hundred bytes of memcpy per request buy that. */
+static int keep_head(struct hx *x, const char *head, size_t n)
+{
+    if (x->hcap < n + 1) {
+        size_t cap = x->hcap ? x->hcap : 1024;
+        while (cap < n + 1)
+            cap *= 2;
+        char *nb = malloc(cap);
+        if (!nb)
+            return -ENOMEM;
+        free(x->hbuf);
+        x->hbuf = nb;
+        x->hcap = cap;
+    }
+    memcpy(x->hbuf, head, n);
+    x->hbuf[n] = '\0';
+    weft__request_rebase(x, head, n, x->hbuf);
+    return 0;
+}
+
 /* Start the request whose head is in[in_pos..in_pos + n). */
 static void start_request(struct conn *c, struct hx *x, size_t n)
 {
     weft_http_server *srv = c->srv;
-    x->head_off = x->in_pos;
-    x->head_end = x->in_pos + n;
+    int st = keep_head(x, x->in + x->in_pos, n) == 0 ? 0 : 500;
     x->in_pos += n;
     x->partial = false;
-    int st = weft__request_setup(x);
+    if (!st)
+        st = weft__request_setup(x);
     if (!st && (x->req.h.flags & WEFT_H1_F_EXPECT_OTHER))
         st = 417;
     if (st) {
-        conn_error(c, st);
+        conn_error_logged(c, st, true);
         return;
     }
     c->nreq++;
@@ -459,7 +485,7 @@ static void start_request(struct conn *c, struct hx *x, size_t n)
     if (weft__worker_start(srv, x) != 0) {
         x->state = XS_HEAD;
         srv->nactive--;
-        conn_error(c, 500);
+        conn_error_logged(c, 500, true);
     }
 }
 
@@ -510,8 +536,8 @@ static void go_idle(struct conn *c)
     if (x->cont.cb)
         return; /* a continuation is queued: it will get here again */
     release_x(c);
-    if (c->flags & CF_EOF) {
-        conn_close(c, false);
+    if ((c->flags & CF_EOF) || c->srv->draining) {
+        conn_close(c, false); /* nothing more will come, or we are going away */
         return;
     }
     weft__conn_deadline(c, now_plus(c, c->srv->o.keepalive_timeout_ns));
@@ -613,10 +639,10 @@ void weft__conn_process(struct conn *c)
         srv->scratch_busy = false;
         if (!kept_len(x)) {
             x->in = NULL;
-            x->in_len = x->in_pos = x->head_off = x->head_end = 0;
+            x->in_len = x->in_pos = 0;
         } else if (hx_room(x, 0, 0) != 0) {
             x->in = NULL;
-            x->in_len = x->in_pos = x->head_off = x->head_end = 0;
+            x->in_len = x->in_pos = 0;
             if (c->t)
                 weft_transport_abort(c->t);
             return;

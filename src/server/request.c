@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,13 +22,34 @@
 void weft__request_reset(struct hx *x)
 {
     weft_http_request *req = &x->req;
-    weft_form_free(req->qform);
-    free(req->body_all);
-    weft_http_headers *hl = req->hlist;
-    if (hl)
-        weft_http_headers_clear(hl);
-    memset(req, 0, sizeof *req);
-    req->hlist = hl;
+    /* Only what the next request could see: setup() fills the views and the
+     * parser fills h, so the big parts need no clearing. */
+    if (req->qform) {
+        weft_form_free(req->qform);
+        req->qform = NULL;
+    }
+    if (req->body_all) {
+        free(req->body_all);
+        req->body_all = NULL;
+    }
+    if (req->hlist_built) {
+        weft_http_headers_clear(req->hlist);
+        req->hlist_built = false;
+    }
+    req->qparsed = false;
+    req->remote = NULL;
+    req->query = NULL;
+    req->host = NULL;
+    req->ncaps = 0;
+    req->body_left = 0;
+    req->body_done = false;
+    req->body_err = 0;
+    req->continue_sent = false;
+    req->body_touched = false;
+    req->body_all_len = 0;
+    req->body_all_done = false;
+    req->h.nheaders = 0;
+    req->h.body = WEFT_H1_BODY_NONE;
     while (x->arena) {
         struct arena_chunk *a = x->arena;
         x->arena = a->next;
@@ -294,20 +316,26 @@ int weft_http_request_peername(const weft_http_request *req, struct sockaddr_sto
     return weft_transport_peername(x->c->t, ss, len);
 }
 
+void weft__remote_text(weft_transport *t, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    snprintf(buf, cap, "-");
+    if (t && weft_transport_peername(t, &ss, &len) == 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)cap);
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)cap);
+    }
+}
+
 const char *weft_http_request_remote(weft_http_request *req)
 {
     if (req->remote)
         return req->remote;
     struct hx *x = HX_OF_REQ(req);
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    char buf[INET6_ADDRSTRLEN] = "-";
-    if (weft_http_request_peername(req, &ss, &len) == 0) {
-        if (ss.ss_family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, sizeof buf);
-        else if (ss.ss_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, sizeof buf);
-    }
+    char buf[INET6_ADDRSTRLEN];
+    weft__remote_text(x->c->t, buf, sizeof buf);
     req->remote = weft__hx_strdup(x, buf, strlen(buf));
     return req->remote ? req->remote : "-";
 }

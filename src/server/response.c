@@ -20,6 +20,8 @@
 void weft__response_reset(struct hx *x)
 {
     weft_http_response *r = &x->resp;
+    if (r->filter && r->filter->done)
+        r->filter->done(r, r->filter_ud);
     weft_http_headers *h = r->headers;
     if (h)
         weft_http_headers_clear(h);
@@ -160,7 +162,73 @@ static int run_prepare_hooks(struct hx *x)
     return 0;
 }
 
-/* Build the head into the cork. whole: send() gives the body length. */
+/* "HTTP/1.1 200 OK\r\nServer: weft\r\nDate: ...\r\n": the start of almost every
+ * head, rebuilt per thread when the date (a new second) or the Server value
+ * changes, so a response's first 70 bytes are one memcpy. */
+struct head_prefix {
+    unsigned date_gen;
+    const char *server;
+    size_t len;
+    char buf[256];
+};
+static __thread struct head_prefix prefix200;
+
+static size_t put_status_line(char *o, int st, const char *reason)
+{
+    size_t rl = strlen(reason);
+    memcpy(o, "HTTP/1.1 ", 9);
+    o[9] = (char)('0' + st / 100);
+    o[10] = (char)('0' + st / 10 % 10);
+    o[11] = (char)('0' + st % 10);
+    o[12] = ' ';
+    memcpy(o + 13, reason, rl);
+    o[13 + rl] = '\r';
+    o[14 + rl] = '\n';
+    return 15 + rl;
+}
+
+static size_t put_date(char *o, const char *date)
+{
+    memcpy(o, "Date: ", 6);
+    memcpy(o + 6, date, WEFT_HTTP_DATE_LEN);
+    o[6 + WEFT_HTTP_DATE_LEN] = '\r';
+    o[7 + WEFT_HTTP_DATE_LEN] = '\n';
+    return 8 + WEFT_HTTP_DATE_LEN;
+}
+
+/* Status line, then Server and Date unless the handler set its own. */
+static size_t put_prefix(char *o, const weft_http_app *app, int st, const char *reason,
+                         bool server, bool date)
+{
+    unsigned gen;
+    const char *d = weft__http_date_now_gen(&gen);
+    if (st == 200 && !reason && server && date && app->server_header_len < 128) {
+        struct head_prefix *hp = &prefix200;
+        if (hp->date_gen != gen || hp->server != app->server_header || !hp->len) {
+            size_t n = put_status_line(hp->buf, 200, "OK");
+            if (app->server_header) {
+                memcpy(hp->buf + n, app->server_header, app->server_header_len);
+                n += app->server_header_len;
+            }
+            n += put_date(hp->buf + n, d);
+            hp->len = n;
+            hp->date_gen = gen;
+            hp->server = app->server_header;
+        }
+        memcpy(o, hp->buf, hp->len);
+        return hp->len;
+    }
+    size_t n = put_status_line(o, st, reason ? reason : weft_http_reason(st));
+    if (server && app->server_header) {
+        memcpy(o + n, app->server_header, app->server_header_len);
+        n += app->server_header_len;
+    }
+    if (date)
+        n += put_date(o + n, d);
+    return n;
+}
+
+/* Build the head into the cork. */
 static int emit_head(struct hx *x)
 {
     weft_http_response *resp = &x->resp;
@@ -177,34 +245,74 @@ static int emit_head(struct hx *x)
         }
     }
     int st = resp->status;
-    bool has_date = false, has_server = false;
+    const char *reason = resp->reason;
     size_t nh = weft_http_headers_count(resp->headers);
+    size_t need = 9 + 4 + (reason ? strlen(reason) : 40) + 2 + app->server_header_len + 8 +
+                  WEFT_HTTP_DATE_LEN + 2 + 40 + 26 + 2;
+    if (nh)
+        need += weft_http_headers_wire_len(resp->headers);
+    int err = out_reserve(x, need);
+    if (err) {
+        resp->state = RS_NEW;
+        return err;
+    }
+    size_t start = x->out_len;
+    bool server = true, date = true;
+again:;
+    char *o = x->out + start;
+    o += put_prefix(o, app, st, reason, server, date);
+    /* The handler's fields, in its order, noting what concerns framing. */
     for (size_t i = 0; i < nh; i++) {
         const char *n, *v;
         size_t nl, vl;
         weft_http_headers_at(resp->headers, i, &n, &nl, &v, &vl);
         switch (n[0] | 0x20) {
         case 'c':
-            if (ieq(n, nl, "content-length") && !resp->has_clen) {
-                if (parse_clen(v, vl, &resp->clen) != 0) {
-                    resp->state = RS_NEW;
-                    return -EINVAL;
+            if (ieq(n, nl, "content-length")) {
+                if (!resp->has_clen) {
+                    if (parse_clen(v, vl, &resp->clen) != 0) {
+                        resp->state = RS_NEW;
+                        return -EINVAL;
+                    }
+                    resp->has_clen = true;
                 }
-                resp->has_clen = true;
-            } else if (ieq(n, nl, "connection")) {
-                weft_h1_slice s = {v, vl};
-                if (weft_h1_list_has(s, "close"))
+                continue; /* framing is ours */
+            }
+            if (ieq(n, nl, "connection")) {
+                weft_h1_slice sl = {v, vl};
+                if (weft_h1_list_has(sl, "close"))
                     resp->keep_alive = false;
+                continue;
             }
             break;
+        case 't':
+            if (ieq(n, nl, "transfer-encoding"))
+                continue;
+            break;
         case 'd':
-            has_date = has_date || ieq(n, nl, "date");
+            if (date && ieq(n, nl, "date")) {
+                date = false; /* theirs, not ours: start over without */
+                goto again;
+            }
             break;
         case 's':
-            has_server = has_server || ieq(n, nl, "server");
+            if (server && ieq(n, nl, "server")) {
+                server = false;
+                goto again;
+            }
             break;
         }
+        memcpy(o, n, nl);
+        o += nl;
+        *o++ = ':';
+        *o++ = ' ';
+        memcpy(o, v, vl);
+        o += vl;
+        *o++ = '\r';
+        *o++ = '\n';
     }
+    if (resp->filter)
+        resp->has_clen = false; /* the filter decides the length */
     if (st < 200 || st == 204 || st == 304)
         resp->no_body = true;
     if (st < 200 || st == 204)
@@ -221,59 +329,11 @@ static int emit_head(struct hx *x)
     bool close = !resp->keep_alive || !(req->h.flags & WEFT_H1_F_KEEP_ALIVE) ||
                  srv->draining || (c->flags & (CF_CLOSING | CF_EOF | CF_LOST)) ||
                  c->nreq >= srv->o.max_keepalive_requests || resp->framing == RF_CLOSE ||
+                 req->body_err ||
                  (!req->body_done && (req->h.flags & WEFT_H1_F_EXPECT_CONTINUE) &&
                   !req->continue_sent);
     resp->close_after = close;
 
-    const char *reason = resp->reason ? resp->reason : weft_http_reason(st);
-    size_t rl = strlen(reason);
-    size_t need = 9 + 4 + rl + 2 + weft_http_headers_wire_len(resp->headers) +
-                  app->server_header_len + 8 + WEFT_HTTP_DATE_LEN + 2 + 40 + 26 + 2;
-    int err = out_reserve(x, need);
-    if (err) {
-        resp->state = RS_NEW;
-        return err;
-    }
-    char *o = x->out + x->out_len;
-    memcpy(o, "HTTP/1.1 ", 9);
-    o += 9;
-    o[0] = (char)('0' + st / 100);
-    o[1] = (char)('0' + st / 10 % 10);
-    o[2] = (char)('0' + st % 10);
-    o[3] = ' ';
-    o += 4;
-    memcpy(o, reason, rl);
-    o += rl;
-    *o++ = '\r';
-    *o++ = '\n';
-    if (!has_server && app->server_header) {
-        memcpy(o, app->server_header, app->server_header_len);
-        o += app->server_header_len;
-    }
-    if (!has_date) {
-        memcpy(o, "Date: ", 6);
-        memcpy(o + 6, weft__http_date_now(), WEFT_HTTP_DATE_LEN);
-        o += 6 + WEFT_HTTP_DATE_LEN;
-        *o++ = '\r';
-        *o++ = '\n';
-    }
-    for (size_t i = 0; i < nh; i++) {
-        const char *n, *v;
-        size_t nl, vl;
-        weft_http_headers_at(resp->headers, i, &n, &nl, &v, &vl);
-        char f = (char)(n[0] | 0x20);
-        if ((f == 'c' && (ieq(n, nl, "content-length") || ieq(n, nl, "connection"))) ||
-            (f == 't' && ieq(n, nl, "transfer-encoding")))
-            continue; /* framing is ours */
-        memcpy(o, n, nl);
-        o += nl;
-        *o++ = ':';
-        *o++ = ' ';
-        memcpy(o, v, vl);
-        o += vl;
-        *o++ = '\r';
-        *o++ = '\n';
-    }
     if (resp->framing == RF_LENGTH) {
         memcpy(o, "Content-Length: ", 16);
         o += 16;
@@ -399,6 +459,8 @@ uint64_t weft_http_response_body_bytes(const weft_http_response *resp)
 
 /* ----------------------------------------------------------- public: body */
 
+static int body_write(struct hx *x, const void *data, size_t len, bool last);
+
 int weft_http_response_send(weft_http_response *resp, const void *body, size_t len)
 {
     if (!weft__current_task)
@@ -413,6 +475,16 @@ int weft_http_response_send(weft_http_response *resp, const void *body, size_t l
     int err = emit_head(x);
     if (err)
         return err;
+    if (resp->filter) {
+        /* A filter changes the length: streamed, then ended. */
+        if (!resp->no_body) {
+            resp->filter_ended = true;
+            err = body_write(x, body, len, true);
+        }
+        if (err)
+            return err;
+        return weft_http_response_write_eof(resp);
+    }
     resp->state = RS_DONE;
     if (!resp->no_body && len) {
         err = put_bytes(x, body, len);
@@ -479,20 +551,16 @@ static int begin_body(struct hx *x)
     return 0;
 }
 
-int weft_http_response_write(weft_http_response *resp, const void *data, size_t len)
+/* Body bytes as they go on the wire: framed (a chunk), counted, checked
+ * against the declared length. */
+static int raw_body(struct hx *x, const void *data, size_t len)
 {
-    if (!weft__current_task)
-        return -EPERM;
-    if (len && !data)
-        return -EINVAL;
-    struct hx *x = HX_OF_RESP(resp);
-    int err = begin_body(x);
-    if (err)
-        return err;
-    if (resp->no_body || !len)
-        return after_write(x);
+    weft_http_response *resp = &x->resp;
+    if (!len)
+        return 0;
     if (resp->framing == RF_LENGTH && resp->sent + len > resp->clen)
         return -EINVAL;
+    int err;
     if (resp->framing == RF_CHUNKED) {
         char hdr[WEFT_H1_CHUNK_HEADER_MAX];
         size_t hl = weft_h1_chunk_header(hdr, len);
@@ -507,6 +575,66 @@ int weft_http_response_write(weft_http_response *resp, const void *data, size_t 
     if (err)
         return err;
     resp->sent += len;
+    return 0;
+}
+
+/* Body bytes from the handler: through the body filter when one is set. */
+static int body_write(struct hx *x, const void *data, size_t len, bool last)
+{
+    weft_http_response *resp = &x->resp;
+    if (resp->filter && !resp->in_filter) {
+        resp->in_filter = true;
+        int err = resp->filter->write(resp, data, len, last, resp->filter_ud);
+        resp->in_filter = false;
+        return err;
+    }
+    return raw_body(x, data, len);
+}
+
+int weft_http_response_filter_emit(weft_http_response *resp, const void *data, size_t len)
+{
+    if (!resp->in_filter)
+        return -EINVAL; /* only from the filter's write */
+    struct hx *x = HX_OF_RESP(resp);
+    if (len && !data)
+        return -EINVAL;
+    int err = raw_body(x, data, len);
+    if (err)
+        return err;
+    if (!x->in_run || x->out_len > WEFT__HTTP_CORK_MAX)
+        err = weft__hx_flush(x);
+    if (!err && (x->c->flags & CF_PAUSED_W))
+        err = weft_http_response_drain(resp);
+    return err;
+}
+
+int weft_http_response_set_body_filter(weft_http_response *resp, const weft_http_body_filter *f,
+                                       void *ud)
+{
+    if (resp->state != RS_NEW && resp->state != RS_PREPARING)
+        return -EBUSY;
+    if (!f || !f->write || resp->filter)
+        return -EINVAL;
+    resp->filter = f;
+    resp->filter_ud = ud;
+    return 0;
+}
+
+int weft_http_response_write(weft_http_response *resp, const void *data, size_t len)
+{
+    if (!weft__current_task)
+        return -EPERM;
+    if (len && !data)
+        return -EINVAL;
+    struct hx *x = HX_OF_RESP(resp);
+    int err = begin_body(x);
+    if (err)
+        return err;
+    if (resp->no_body || !len)
+        return after_write(x);
+    err = body_write(x, data, len, false);
+    if (err)
+        return err;
     return after_write(x);
 }
 
@@ -526,7 +654,7 @@ static int copy_file(struct hx *x, int fd, off_t offset, size_t count)
             err = n < 0 ? -errno : -EIO; /* shorter than promised */
             break;
         }
-        err = put_bytes(x, buf, (size_t)n);
+        err = x->resp.filter ? body_write(x, buf, (size_t)n, false) : put_bytes(x, buf, (size_t)n);
         if (!err)
             err = weft__hx_flush(x);
         if (!err && (x->c->flags & CF_PAUSED_W))
@@ -552,6 +680,13 @@ int weft_http_response_sendfile(weft_http_response *resp, int fd, off_t offset, 
         return err;
     if (resp->no_body || !count)
         return after_write(x);
+    if (resp->filter) {
+        /* The bytes must pass through the filter: read them. */
+        err = copy_file(x, fd, offset, count);
+        if (err)
+            resp->broken = true;
+        return err ? err : after_write(x);
+    }
     if (resp->framing == RF_LENGTH && resp->sent + count > resp->clen)
         return -EINVAL;
     if (resp->framing == RF_CHUNKED) {
@@ -625,6 +760,15 @@ int weft_http_response_write_eof(weft_http_response *resp)
     int err = begin_body(x);
     if (err)
         return err;
+    if (resp->filter && !resp->no_body && !resp->filter_ended) {
+        resp->filter_ended = true;
+        err = body_write(x, NULL, 0, true); /* the filter's tail */
+        if (err) {
+            resp->broken = true;
+            resp->state = RS_DONE;
+            return err;
+        }
+    }
     resp->state = RS_DONE;
     if (!resp->no_body) {
         if (resp->framing == RF_CHUNKED)

@@ -336,7 +336,20 @@ int weft_http_run_app(weft_http_app *app, const weft_http_run_opts *opts)
         rs.w[i].index = i;
     }
     pthread_mutex_init(&rs.mu, NULL);
+    /* A server owns its process here, as nginx and Python do: a client gone
+     * mid-response must not kill it with SIGPIPE (and sendfile(2) takes its
+     * cheap path when the signal is ignored). Put back as we found it. */
+    struct sigaction sa, old_sa;
+    bool restore = false;
+    if (sigaction(SIGPIPE, NULL, &old_sa) == 0 && old_sa.sa_handler == SIG_DFL) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_IGN;
+        sigemptyset(&sa.sa_mask);
+        restore = sigaction(SIGPIPE, &sa, NULL) == 0;
+    }
     int r = weft_run(main0, &rs);
+    if (restore)
+        sigaction(SIGPIPE, &old_sa, NULL);
     pthread_mutex_destroy(&rs.mu);
     free(rs.w);
     return r;

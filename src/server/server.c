@@ -89,7 +89,6 @@ int weft_http_server_new(weft_loop *loop, weft_http_app *app, const weft_http_se
     srv->refs = 1;
     srv->log_call.cb = log_flush_cb;
     srv->log_call.ud = srv;
-    atomic_fetch_add(&app->running, 1);
     *out = srv;
     return 0;
 }
@@ -100,6 +99,7 @@ static void hx_destroy(struct hx *x)
     weft_http_headers_free(x->resp.headers);
     free(x->hdrs);
     free(x->ibuf);
+    free(x->hbuf);
     free(x->out);
     free(x);
 }
@@ -119,7 +119,8 @@ void weft__server_unref_http(weft_http_server *srv)
         srv->free_hx = x->next_free;
         hx_destroy(x);
     }
-    atomic_fetch_sub(&srv->app->running, 1);
+    if (srv->app_marked)
+        atomic_fetch_sub(&srv->app->running, 1);
     free(srv->log);
     free(srv->scratch);
     free(srv);
@@ -161,7 +162,7 @@ void weft__hx_put(weft_http_server *srv, struct hx *x)
     x->w = NULL;
     x->state = XS_HEAD;
     x->in = NULL;
-    x->in_len = x->in_pos = x->head_off = x->head_end = 0;
+    x->in_len = x->in_pos = 0;
     x->out_len = 0;
     x->partial = false;
     x->body_wait = x->drain_wait = NULL;
@@ -174,6 +175,11 @@ void weft__hx_put(weft_http_server *srv, struct hx *x)
         free(x->ibuf);
         x->ibuf = NULL;
         x->icap = 0;
+    }
+    if (x->hcap > WEFT__HTTP_KEEP_IBUF) {
+        free(x->hbuf);
+        x->hbuf = NULL;
+        x->hcap = 0;
     }
     if (x->out_cap > WEFT__HTTP_KEEP_OBUF) {
         free(x->out);
@@ -235,8 +241,21 @@ static const weft_protocol *factory(weft_server *ls, weft_transport *t, void *ud
     return &weft__http_conn_protocol;
 }
 
+/* From the first listen or connection on, the app is read-only. */
+static void mark_app(weft_http_server *srv)
+{
+    if (!srv->app_marked) {
+        srv->app_marked = true;
+        atomic_fetch_add(&srv->app->running, 1);
+        /* Park one worker now, so that the first request already runs
+         * inside its read callback (a fresh task starts from the loop). */
+        weft__workers_prime(srv);
+    }
+}
+
 static int add_listener(weft_http_server *srv, weft_server *ls)
 {
+    mark_app(srv);
     struct listener *l = malloc(sizeof *l);
     if (!l) {
         weft_server_free(ls);
@@ -293,6 +312,7 @@ int weft_http_server_serve(weft_http_server *srv, weft_transport *t)
         weft_transport_close(t);
         return -ENOMEM;
     }
+    mark_app(srv);
     weft_transport_set_protocol(t, &weft__http_conn_protocol, c);
     return 0;
 }
@@ -350,7 +370,8 @@ static void wake_waiters(weft_http_server *srv)
 
 void weft__server_notify_http(weft_http_server *srv)
 {
-    if (srv->waiters)
+    /* Called on every request; only shutdown / wait-closed waiters care. */
+    if (srv->nwait_end)
         wake_waiters(srv);
 }
 
@@ -393,6 +414,8 @@ static int server_wait(weft_http_server *srv, bool for_close, uint64_t deadline,
     struct waiter_ctx wc = {.sw.w.unhook = waiter_unhook, .sw.for_close = for_close, .srv = srv};
     weft__timer_init(&wc.timer, waiter_timeout, &wc);
     weft__server_ref_http(srv);
+    if (!for_close)
+        srv->nwait_end++;
     int r = 0;
     while (for_close ? !srv->closed : !all_ended(srv)) {
         wc.sw.prev = NULL;
@@ -407,6 +430,8 @@ static int server_wait(weft_http_server *srv, bool for_close, uint64_t deadline,
         if (r < 0)
             break;
     }
+    if (!for_close)
+        srv->nwait_end--;
     weft__server_unref_http(srv);
     return r;
 }

@@ -5,8 +5,8 @@
  *
  * The objects and who owns what:
  *
- *   weft_http_app     routes, middleware, log settings; read-only while any
- *                     server runs it (app->running counts them).
+ *   weft_http_app     routes, middleware, log settings; read-only once a
+ *                     server listens or serves with it (app->running).
  *   weft_http_server  one loop's server: listeners, the list of connections,
  *                     the pools (exchanges, parked worker tasks), the
  *                     per-thread scratch read buffer and the access log buffer.
@@ -168,6 +168,10 @@ struct weft_http_response {
     bool close_after;          /* decided when the head was built */
     bool broken;               /* the body was cut short: close the connection */
     bool no_hooks;             /* a prepare hook failed: the 500 goes without */
+    const weft_http_body_filter *filter; /* transforms the body (coding) */
+    void *filter_ud;
+    bool in_filter;            /* inside filter->write: emit goes out raw */
+    bool filter_ended;         /* the filter got its last call */
     uint64_t sent;             /* body bytes written */
 };
 
@@ -200,13 +204,16 @@ struct hx {
     weft_h1_header *hdrs;      /* [nhdrs_cap] */
     size_t nhdrs_cap;
 
-    /* Input: in[0..in_len) holds received bytes; the request head in flight
-     * is in[head_off..head_end); in_pos is the next unread byte. in is the
-     * server's scratch buffer during a read callback, else ibuf. */
+    /* Input: in[0..in_len) holds received bytes, in_pos is the next unread
+     * one. in is the server's scratch buffer during a read callback, else
+     * ibuf. The head of the request in flight is copied to hbuf (its views
+     * point there, so they stay put while the input buffer moves). */
     char *in;
-    size_t in_len, in_pos, head_off, head_end;
+    size_t in_len, in_pos;
     char *ibuf;
     size_t icap;
+    char *hbuf;
+    size_t hcap;
 
     /* Output cork. */
     char *out;
@@ -244,6 +251,9 @@ void weft__request_rebase(struct hx *x, const char *old_base, size_t len, char *
 /* Drop the rest of the body from the input. Returns 1 when the body ended,
  * 0 when more is needed, or a parse error. */
 int weft__request_discard(struct hx *x);
+
+/* The peer's address without the port ("127.0.0.1"), or "-" (request.c). */
+void weft__remote_text(weft_transport *t, char *buf, size_t cap);
 
 /* Finish the response after the handler returned (response.c). */
 void weft__response_finish(struct hx *x, int result);
@@ -303,6 +313,8 @@ struct worker {
 /* Hand x to a worker (worker.c): at once if one is parked and we are in
  * loop context, else through a new task. Returns 0 or -ENOMEM. */
 int weft__worker_start(weft_http_server *srv, struct hx *x);
+/* Start one worker that parks at once (so the first request finds one). */
+void weft__workers_prime(weft_http_server *srv);
 /* Cancel parked workers (they end), or every busy one too. */
 void weft__workers_stop_idle(weft_http_server *srv);
 void weft__workers_cancel_busy(weft_http_server *srv);
@@ -328,6 +340,7 @@ struct weft_http_server {
     bool closed;                /* not accepting */
     bool draining;              /* shutting down: close after each response */
     bool freed;
+    bool app_marked;            /* counted in app->running */
     struct listener *listeners;
     struct conn *conns;
     size_t nconns, nactive;
@@ -341,6 +354,7 @@ struct weft_http_server {
     bool scratch_busy;          /* a read callback is using it */
 
     struct srv_waiter *waiters;
+    size_t nwait_end;           /* waiters for "everything ended" among them */
 
     /* access log */
     char *log;
@@ -362,12 +376,17 @@ void weft__server_notify_http(weft_http_server *srv);
 /* Append the log line of a finished request (access_log.c). */
 void weft__access_log(struct hx *x);
 void weft__access_log_flush(weft_http_server *srv);
+/* The line of an answer no handler gave (a bad request, a timeout): raw is
+ * what arrived of the request (its first line is logged, escaped), or NULL. */
+void weft__access_log_canned(struct conn *c, int status, const char *raw, size_t len);
 
 /* ----------------------------------------------------------- formatting */
 
 /* The current Date header value (IMF-fixdate), cached per second per
  * thread (date_cache.c). Points at WEFT_HTTP_DATE_LEN chars. */
 const char *weft__http_date_now(void);
+/* The same, with a number that changes whenever the text does. */
+const char *weft__http_date_now_gen(unsigned *gen);
 /* Decimal digits of v at out (room for 20); returns the length. */
 size_t weft__u64_dec(char *out, uint64_t v);
 

@@ -164,6 +164,23 @@ int weft__worker_start(weft_http_server *srv, struct hx *x)
     return 0;
 }
 
+void weft__workers_prime(weft_http_server *srv)
+{
+    if (srv->nidle || srv->nbusy)
+        return;
+    struct worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return;
+    w->srv = srv;
+    if (weft_task_spawn(srv->loop, worker_main, w, &w->task) != 0) {
+        free(w);
+        return;
+    }
+    list_add(&srv->busy_workers, w); /* until it parks */
+    srv->nbusy++;
+    weft__server_ref_http(srv);
+}
+
 void weft__workers_stop_idle(weft_http_server *srv)
 {
     /* Cancelling interrupts the park wait; its unhook unlinks the worker. */
