@@ -3,23 +3,15 @@
 # it byte for byte, twice on one connection, and the server's fds settle.
 set -euo pipefail
 build=$1
+src=$(cd "$(dirname "$0")/../.." && pwd)
+source "$src/tests/lib/serve.sh"
 dir=$(mktemp -d /tmp/weft-http-sendfile-XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$dir"; }
-trap cleanup EXIT
+trap 'serve_cleanup; rm -rf "$dir"' EXIT
 { echo '<!DOCTYPE html><title>weft</title>'; head -c 300000 /dev/zero | tr '\0' 'x'; echo; } >"$dir/index.html"
 
-"$build/examples/http_sendfile" 0 "$dir/index.html" >"$dir/out" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 500); do
-    port=$(sed -n 's|.*Running on http://[^ ]*:\([0-9][0-9]*\)[/ ].*|\1|p' "$dir/out")
-    [ -n "$port" ] && break
-    kill -0 "$pid" || break
-    sleep 0.02
-done
-[ -n "$port" ] || { cat "$dir/out"; exit 1; }
-fds0=$(ls /proc/$pid/fd | wc -l)
+serve_start 'Running on http://[^ ]*:\([0-9][0-9]*\)' "$build/examples/http_sendfile" 0 "$dir/index.html"
+port=$SERVE_PORT
+fds0=$(ls /proc/$SERVE_PID/fd | wc -l)
 
 timeout 20 curl -sS -v -o "$dir/got1" -o "$dir/got2" "http://localhost:$port/" "http://localhost:$port/" 2>"$dir/curl.err"
 cmp "$dir/got1" "$dir/index.html"
@@ -29,9 +21,7 @@ grep -qi "^< Content-Type: text/html" "$dir/curl.err"
 grep -qi "^< Content-Length: $(stat -c %s "$dir/index.html")" "$dir/curl.err"
 # Another path is the server's 404.
 [ "$(timeout 20 curl -s -o /dev/null -w '%{http_code}' "http://localhost:$port/nope")" = 404 ]
-for _ in $(seq 500); do [ "$(ls /proc/$pid/fd | wc -l)" -le "$fds0" ] && break; sleep 0.01; done
-[ "$(ls /proc/$pid/fd | wc -l)" -le "$fds0" ]
-kill -TERM "$pid"
-wait "$pid"
-pid=
+for _ in $(seq 500); do [ "$(ls /proc/$SERVE_PID/fd | wc -l)" -le "$fds0" ] && break; sleep 0.01; done
+[ "$(ls /proc/$SERVE_PID/fd | wc -l)" -le "$fds0" ]
+serve_stop
 echo OK

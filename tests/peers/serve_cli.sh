@@ -9,10 +9,9 @@ build=${1:?usage: $0 BUILD_DIR}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 weft=$(cd "$build" && pwd)/weft
 command -v curl >/dev/null || { echo "SKIP: no curl"; exit 0; }
+source "$src/tests/lib/serve.sh"
 tmp=$(mktemp -d /tmp/weft-serve-cli-XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$tmp"; }
-trap cleanup EXIT
+trap 'serve_cleanup; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 # --help: usage on stdout, exit 0; the tool's own help lists serve.
@@ -40,28 +39,18 @@ rc=0; "$weft" serve "$tmp/missing" 2>"$tmp/err" || rc=$?
 # Row 16: in the folder, no arguments but a free port.
 mkdir "$tmp/www"
 echo 'hi there' >"$tmp/www/hi.txt"
-( cd "$tmp/www" && exec "$weft" serve --port 0 ) >"$tmp/out" 2>"$tmp/log" &
-pid=$!
-port=
-for _ in $(seq 500); do
-    port=$(sed -n 's|^Serving HTTP on 0\.0\.0\.0 port \([0-9]*\) (http://0\.0\.0\.0:\1/) \.\.\.$|\1|p' "$tmp/out")
-    [ -n "$port" ] && break
-    kill -0 "$pid" || break
-    sleep 0.01
-done
-[ -n "$port" ] || { cat "$tmp/out" "$tmp/log"; fail "no banner"; }
+serve_start 'Serving HTTP on 0\.0\.0\.0 port \([0-9]*\) (http://0\.0\.0\.0:[0-9]*/) \.\.\.' \
+    env -C "$tmp/www" "$weft" serve --port 0
+port=$SERVE_PORT
 [ "$(timeout 20 curl -sS "http://127.0.0.1:$port/hi.txt")" = "hi there" ] || fail "GET over IPv4"
 timeout 20 curl -sS "http://127.0.0.1:$port/" | grep -q 'href="hi.txt"' || fail "listing"
 # The access log, Combined Log Format, on stderr.
-grep -Eq '^127\.0\.0\.1 - - \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} [-+][0-9]{4}\] "GET /hi.txt HTTP/1.1" 200 9 "-" "curl/[^"]*"$' "$tmp/log" || { cat "$tmp/log"; fail "access log"; }
+grep -Eq '^127\.0\.0\.1 - - \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} [-+][0-9]{4}\] "GET /hi.txt HTTP/1.1" 200 9 "-" "curl/[^"]*"$' "$SERVE_OUT" || { cat "$SERVE_OUT"; fail "access log"; }
 
 # The same port again: in use, exit 1 with the reason.
 rc=0; timeout 20 "$weft" serve "$tmp/www" --bind 127.0.0.1 --port "$port" >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] && grep -qi "in use" "$tmp/err" || { cat "$tmp/err"; fail "port in use: $rc"; }
 
 # Ctrl+C: a clean exit.
-kill -INT "$pid"
-rc=0; wait "$pid" || rc=$?
-pid=
-[ "$rc" = 0 ] || fail "SIGINT exit $rc"
+serve_stop INT
 echo OK

@@ -8,12 +8,23 @@ set -euo pipefail
 build=${1:?usage: $0 BUILD_DIR}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 command -v curl >/dev/null || { echo "SKIP: no curl"; exit 0; }
-source "$src/tests/lib/weft_serve.sh"
+source "$src/tests/lib/serve.sh"
 
 tmp=$(mktemp -d /tmp/weft-serve-curl-XXXXXX)
-cleanup() { serve_cleanup; rm -rf "$tmp"; }
-trap cleanup EXIT
+trap 'serve_cleanup; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+serve_fds() { ls "/proc/$SERVE_PID/fd" | wc -l; }
+# Connections the clients closed are closed by the server when it reads
+# their EOF: wait (bounded) until its fd count is back to $1.
+serve_wait_fds() {
+    local n
+    for _ in $(seq 500); do
+        n=$(serve_fds)
+        [ "$n" -le "$1" ] && return 0
+        sleep 0.01
+    done
+    ls -l "/proc/$SERVE_PID/fd"; fail "server holds $n fds, expected $1"
+}
 
 # ------------------------------------------------------------ the tree
 root=$tmp/root
@@ -29,7 +40,8 @@ ln -s "$tmp/outside" "$root/out-dir"
 ln -s hello.txt "$root/in-link"
 touch -d '2020-01-02 03:04:05 UTC' "$root/hello.txt"
 
-serve_start "$build/weft" "$root"
+serve_start 'Serving HTTP on 127\.0\.0\.1 port \([0-9]*\) (http://127\.0\.0\.1:[0-9]*/) \.\.\.' \
+    "$build/weft" serve "$root" --bind 127.0.0.1 --port 0
 base="http://127.0.0.1:$SERVE_PORT"
 fds0=$(serve_fds)
 
@@ -190,6 +202,6 @@ req inlink "$base/in-link"
 
 # ------------------------------------------------------------ fds, log, stop
 serve_wait_fds "$fds0"
-grep -q '"GET /hello.txt HTTP/1.1" 200 13 "-" "curl/' "$SERVE_OUT.log" || { cat "$SERVE_OUT.log"; fail "access log"; }
+grep -q '"GET /hello.txt HTTP/1.1" 200 13 "-" "curl/' "$SERVE_OUT" || { cat "$SERVE_OUT"; fail "access log"; }
 serve_stop
 echo OK
