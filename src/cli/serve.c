@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,10 +213,6 @@ int weft_cli_serve(int argc, char **argv)
             .on_ready = on_ready,
             .ud = &b,
         };
-        /* A client that goes away mid-download makes the next sendfile(2)
-         * raise SIGPIPE, which has no MSG_NOSIGNAL to turn it off; like
-         * nginx, the tool ignores it and takes the EPIPE. */
-        signal(SIGPIPE, SIG_IGN);
         rc = weft_http_run_app(app, &ro);
         if (rc < 0)
             fprintf(stderr, "weft serve: cannot serve on %s%s%s port %u: %s\n",
