@@ -24,5 +24,6 @@
 #include "weft/http_codec.h"
 #include "weft/http_client.h"
 #include "weft/http_server.h"
+#include "weft/http_static.h"
 
 #endif
