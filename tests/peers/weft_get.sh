@@ -182,12 +182,10 @@ done
 
 # ---------------------------------------------------------------- DNS
 if [ -x /usr/sbin/dnsmasq ]; then
-    dport=$("$py" -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
-    /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
-        --listen-address=127.0.0.1 --bind-interfaces --port="$dport" --local=/test/ \
-        --address=/known.test/127.0.0.1 --user=root --pid-file= 2> "$tmp/dnsmasq.err" &
-    pids+=($!)
-    sleep 0.3
+    . "$here/../lib/dnsmasq.sh"
+    start_dnsmasq "$tmp" known.test --local=/test/ --address=/known.test/127.0.0.1
+    pids+=("$DNSMASQ_PID")
+    dport=$DNSMASQ_PORT
     get --dns-servers "127.0.0.1:$dport" "http://known.test:$P/hello"
     check "DNS through --dns-servers: resolved" [ "$rc" = 0 -a "$(out)" = "hello, weft" ]
     get --dns-servers "127.0.0.1:$dport" "http://missing.test:$P/hello"
