@@ -97,11 +97,11 @@ static const weft_protocol floor_proto = {.connection_made = f_made, .data_recei
 
 /* ------------------------------------------------------------- weft */
 
-static int hello(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int hello(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_resp_send_text(resp, "text/plain", "Hello, World!");
+    return weft_web_response_send_text(resp, "text/plain", "Hello, World!");
 }
 
 /* ------------------------------------------------------------- driving */
@@ -148,17 +148,17 @@ int main(void)
     weft_memory_pair_opts po = {.capacity = 1 << 20};
 
     /* weft */
-    weft_http_app *app;
-    weft_http_server *srv;
-    weft_http_app_new(&app);
-    weft_http_app_set_handler(app, hello, NULL);
-    weft_http_server_opts so = {.max_keepalive_requests = SIZE_MAX};
-    weft_http_server_new(loop, app, &so, &srv);
+    weft_web_app *app;
+    weft_web_server *srv;
+    weft_web_app_new(&app);
+    weft_web_app_set_handler(app, hello, NULL);
+    weft_web_server_opts so = {.max_keepalive_requests = SIZE_MAX};
+    weft_web_server_new(loop, app, &so, &srv);
     struct client wc = {0};
     weft_transport *a, *b;
     weft_memory_pair_open(loop, &po, NULL, NULL, &client_proto, &wc, &a, &b);
     wc.t = b;
-    weft_http_server_serve(srv, a);
+    weft_web_server_serve(srv, a);
 
     /* the floor */
     struct floor_conn *fc = calloc(1, sizeof *fc);
@@ -185,9 +185,9 @@ int main(void)
     weft_transport_close(b);
     weft_transport_close(fb);
     weft_transport_close(fa);
-    weft_http_server_free(srv);
+    weft_web_server_free(srv);
     weft_loop_run(loop);
     free(fc);
-    weft_http_app_free(app);
+    weft_web_app_free(app);
     return weft_loop_close(loop) == 0 ? 0 : 1;
 }

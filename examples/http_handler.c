@@ -24,27 +24,27 @@
 
 #include "weft.h"
 
-static int do_GET(weft_http_req *self, weft_http_resp *out)
+static int do_GET(weft_web_request *self, weft_web_response *out)
 {
-    weft_http_resp_set_status(out, 200);                       /* send_response */
-    weft_http_resp_set_header(out, "Content-Type", "text/plain"); /* send_header */
-    weft_http_resp_prepare(out);                                /* end_headers */
+    weft_web_response_set_status(out, 200);                       /* send_response */
+    weft_web_response_set_header(out, "Content-Type", "text/plain"); /* send_header */
+    weft_web_response_prepare(out);                                /* end_headers */
     char line[1024];
-    int n = snprintf(line, sizeof line, "you asked for %s\n", weft_http_req_target(self));
+    int n = snprintf(line, sizeof line, "you asked for %s\n", weft_web_request_target(self));
     if (n < 0 || n >= (int)sizeof line)
         n = (int)strlen(strcpy(line, "you asked for a long path\n"));
-    weft_http_resp_write(out, line, (size_t)n);                 /* wfile.write */
-    const char *ua = weft_http_req_header(self, "User-Agent");  /* self.headers */
+    weft_web_response_write(out, line, (size_t)n);                 /* wfile.write */
+    const char *ua = weft_web_request_header(self, "User-Agent");  /* self.headers */
     n = snprintf(line, sizeof line, "your client is %s\n", ua ? ua : "unknown");
     if (n < 0 || n >= (int)sizeof line)
         n = (int)strlen(strcpy(line, "your client has a long name\n"));
-    return weft_http_resp_write(out, line, (size_t)n);
+    return weft_web_response_write(out, line, (size_t)n);
 }
 
-static int handler(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int handler(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)ud;
-    switch (weft_http_req_method_id(req)) {
+    switch (weft_web_request_method_id(req)) {
     case WEFT_H1_METHOD_GET:
     case WEFT_H1_METHOD_HEAD: /* do_HEAD: the same head, the body dropped */
         return do_GET(req, resp);
@@ -53,15 +53,15 @@ static int handler(weft_http_req *req, weft_http_resp *resp, void *ud)
     }
 }
 
-static void on_ready(weft_http_server *srv, void *ud)
+static void on_ready(weft_web_server *srv, void *ud)
 {
-    printf("Serving %s on localhost port %d ...\n", (const char *)ud, weft_http_server_port(srv));
+    printf("Serving %s on localhost port %d ...\n", (const char *)ud, weft_web_server_port(srv));
     fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
-    weft_http_run_opts o = {.host = "localhost", .port = 8000, .on_ready = on_ready};
+    weft_web_run_opts o = {.host = "localhost", .port = 8000, .on_ready = on_ready};
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--port") == 0)
             o.port = (uint16_t)atoi(argv[i + 1]);
@@ -76,12 +76,12 @@ int main(int argc, char **argv)
         return 2;
     }
     o.ud = o.tls_cert ? "HTTPS" : "HTTP";
-    weft_http_app *app;
-    if (weft_http_app_new(&app) < 0)
+    weft_web_app *app;
+    if (weft_web_app_new(&app) < 0)
         return 1;
-    weft_http_app_set_handler(app, handler, NULL);
-    int rc = weft_http_run_app(app, &o);
-    weft_http_app_free(app);
+    weft_web_app_set_handler(app, handler, NULL);
+    int rc = weft_web_run_app(app, &o);
+    weft_web_app_free(app);
     if (rc < 0)
         fprintf(stderr, "http_handler: %s\n", weft_strerror(rc));
     return rc < 0;

@@ -1,7 +1,7 @@
 /*
  * http_hello.c - the smallest weft HTTP server: "Hello, World!" on every
  * path, for load tests (../shared/bench/http-compare runs it as a
- * candidate) and as the shortest complete use of weft_http_run_app.
+ * candidate) and as the shortest complete use of weft_web_run_app.
  *
  * Usage: http_hello [--port N] [--host H] [--workers N] [--log]
  * Port 0 picks a free one; the line "======== Running on http://..." says
@@ -14,16 +14,16 @@
 
 #include "weft.h"
 
-static int hello(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int hello(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_resp_send_text(resp, "text/plain", "Hello, World!");
+    return weft_web_response_send_text(resp, "text/plain", "Hello, World!");
 }
 
 int main(int argc, char **argv)
 {
-    weft_http_run_opts o = {.port = 8080};
+    weft_web_run_opts o = {.port = 8080};
     bool log = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
@@ -39,14 +39,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    weft_http_app *app;
-    if (weft_http_app_new(&app) < 0)
+    weft_web_app *app;
+    if (weft_web_app_new(&app) < 0)
         return 1;
-    weft_http_app_set_handler(app, hello, NULL);
+    weft_web_app_set_handler(app, hello, NULL);
     if (log)
-        weft_http_app_set_access_log(app, STDOUT_FILENO, WEFT_HTTP_LOG_COMBINED);
-    int rc = weft_http_run_app(app, &o);
-    weft_http_app_free(app);
+        weft_web_app_set_access_log(app, STDOUT_FILENO, WEFT_WEB_LOG_COMBINED);
+    int rc = weft_web_run_app(app, &o);
+    weft_web_app_free(app);
     if (rc < 0) {
         fprintf(stderr, "http_hello: %s\n", weft_strerror(rc));
         return 1;

@@ -17,10 +17,10 @@
 
 /* ------------------------------------------------- as one plain handler */
 
-static int handle_http(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int handle_http(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)ud;
-    const char *method = weft_http_req_method(req), *path = weft_http_req_path(req);
+    const char *method = weft_web_request_method(req), *path = weft_web_request_path(req);
     printf("%s %s\n", method, path);
     fflush(stdout);
     const char *body;
@@ -30,56 +30,56 @@ static int handle_http(weft_http_req *req, weft_http_resp *resp, void *ud)
         body = "<h1>About</h1>";
     } else {
         body = "<h1>404 Not Found</h1>";
-        weft_http_resp_set_status(resp, 404);
+        weft_web_response_set_status(resp, 404);
     }
-    return weft_http_resp_send_text(resp, "text/html", body);
+    return weft_web_response_send_text(resp, "text/html", body);
 }
 
 /* ---------------------------------------------------------- with a router */
 
-static int home(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int home(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_resp_send_text(resp, "text/html", "<h1>Home</h1>");
+    return weft_web_response_send_text(resp, "text/html", "<h1>Home</h1>");
 }
 
-static int about(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int about(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_resp_send_text(resp, "text/html", "<h1>About</h1>");
+    return weft_web_response_send_text(resp, "text/html", "<h1>About</h1>");
 }
 
-static int not_found(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int not_found(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    weft_http_resp_set_status(resp, 404);
-    return weft_http_resp_send_text(resp, "text/html", "<h1>404 Not Found</h1>");
+    weft_web_response_set_status(resp, 404);
+    return weft_web_response_send_text(resp, "text/html", "<h1>404 Not Found</h1>");
 }
 
 /* Every request, whichever way it was routed: the Python's print. */
-static void log_request(weft_http_req *req, weft_http_resp *resp, int result, void *ud)
+static void log_request(weft_web_request *req, weft_web_response *resp, int result, void *ud)
 {
     (void)resp;
     (void)result;
     (void)ud;
-    printf("%s %s\n", weft_http_req_method(req), weft_http_req_path(req));
+    printf("%s %s\n", weft_web_request_method(req), weft_web_request_path(req));
     fflush(stdout);
 }
 
-static void on_ready(weft_http_server *srv, void *ud)
+static void on_ready(weft_web_server *srv, void *ud)
 {
     (void)ud;
-    printf("HTTP server on http://localhost:%d\n", weft_http_server_port(srv));
+    printf("HTTP server on http://localhost:%d\n", weft_web_server_port(srv));
     fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
     bool router = false;
-    weft_http_run_opts o = {.host = "localhost", .port = 8080, .on_ready = on_ready};
+    weft_web_run_opts o = {.host = "localhost", .port = 8080, .on_ready = on_ready};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--router") == 0)
             router = true;
@@ -90,20 +90,20 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    weft_http_app *app;
-    if (weft_http_app_new(&app) < 0)
+    weft_web_app *app;
+    if (weft_web_app_new(&app) < 0)
         return 1;
     if (router) {
-        static const weft_http_middleware logger = {.after = log_request};
-        weft_http_app_get(app, "/", home, NULL);
-        weft_http_app_get(app, "/about", about, NULL);
-        weft_http_app_set_handler(app, not_found, NULL); /* what no route takes */
-        weft_http_app_use(app, &logger, NULL);
+        static const weft_web_middleware logger = {.after = log_request};
+        weft_web_app_get(app, "/", home, NULL);
+        weft_web_app_get(app, "/about", about, NULL);
+        weft_web_app_set_handler(app, not_found, NULL); /* what no route takes */
+        weft_web_app_use(app, &logger, NULL);
     } else {
-        weft_http_app_set_handler(app, handle_http, NULL);
+        weft_web_app_set_handler(app, handle_http, NULL);
     }
-    int rc = weft_http_run_app(app, &o);
-    weft_http_app_free(app);
+    int rc = weft_web_run_app(app, &o);
+    weft_web_app_free(app);
     if (rc < 0)
         fprintf(stderr, "http_routes: %s\n", weft_strerror(rc));
     return rc < 0;

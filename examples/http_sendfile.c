@@ -24,7 +24,7 @@
 
 #include "weft.h"
 
-static int handle_request(weft_http_request *req, weft_http_response *resp, void *ud)
+static int handle_request(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     const char *path = ud;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -32,9 +32,9 @@ static int handle_request(weft_http_request *req, weft_http_response *resp, void
         return 404;
     struct stat st;
     fstat(fd, &st);
-    weft_http_response_set_header(resp, "Content-Type", "text/html; charset=utf-8");
-    weft_http_response_set_content_length(resp, (uint64_t)st.st_size);
-    int rc = weft_http_response_sendfile(resp, fd, 0, (size_t)st.st_size);
+    weft_web_response_set_header(resp, "Content-Type", "text/html; charset=utf-8");
+    weft_web_response_set_content_length(resp, (uint64_t)st.st_size);
+    int rc = weft_web_response_sendfile(resp, fd, 0, (size_t)st.st_size);
     close(fd);
     return rc;
 }
@@ -44,12 +44,12 @@ int main(int argc, char **argv)
     int port = argc > 1 ? atoi(argv[1]) : 8080;
     const char *file = argc > 2 ? argv[2] : "index.html";
 
-    weft_http_app *app;
-    weft_http_app_new(&app);
-    weft_http_app_get(app, "/", handle_request, (void *)file);
-    weft_http_run_opts opts = { .host = "localhost", .port = (uint16_t)port };
-    int rc = weft_http_run_app(app, &opts);
-    weft_http_app_free(app);
+    weft_web_app *app;
+    weft_web_app_new(&app);
+    weft_web_app_get(app, "/", handle_request, (void *)file);
+    weft_web_run_opts opts = { .host = "localhost", .port = (uint16_t)port };
+    int rc = weft_web_run_app(app, &opts);
+    weft_web_app_free(app);
     if (rc < 0)
         fprintf(stderr, "http_sendfile: %s\n", weft_strerror(rc));
     return rc < 0;

@@ -18,23 +18,23 @@
 
 #include "weft.h"
 
-static int hello(weft_http_req *request, weft_http_resp *response, void *ud)
+static int hello(weft_web_request *request, weft_web_response *response, void *ud)
 {
     (void)request;
     (void)ud;
-    return weft_http_resp_send_text(response, "text/plain; charset=utf-8", "Hello, world");
+    return weft_web_response_send_text(response, "text/plain; charset=utf-8", "Hello, world");
 }
 
 int main(int argc, char **argv)
 {
-    weft_http_run_opts opts = {.port = 8080};
+    weft_web_run_opts opts = {.port = 8080};
     if (argc == 3 && strcmp(argv[1], "--port") == 0)
         opts.port = (uint16_t)atoi(argv[2]);
 
-    weft_http_app *app;
-    weft_http_app_new(&app);
-    weft_http_app_get(app, "/", hello, NULL);
-    int rc = weft_http_run_app(app, &opts);
-    weft_http_app_free(app);
+    weft_web_app *app;
+    weft_web_app_new(&app);
+    weft_web_app_get(app, "/", hello, NULL);
+    int rc = weft_web_run_app(app, &opts);
+    weft_web_app_free(app);
     return rc < 0;
 }

@@ -65,58 +65,58 @@ static void c_lost(weft_transport *t, int err, void *ud)
 
 static const weft_protocol client = {.data_received = c_data, .connection_lost = c_lost};
 
-static int h_hello(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_hello(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)ud;
-    return weft_http_resp_send_text(resp, "text/plain", weft_http_req_path(req));
+    return weft_web_response_send_text(resp, "text/plain", weft_web_request_path(req));
 }
 
-static int h_echo(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_echo(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)ud;
     const char *d;
     size_t n;
-    int r = weft_http_req_read_body(req, &d, &n);
+    int r = weft_web_request_read_body(req, &d, &n);
     if (r < 0)
         return r;
-    return weft_http_resp_send(resp, d, n);
+    return weft_web_response_send(resp, d, n);
 }
 
-static int h_stream(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_stream(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)ud;
     char buf[64];
-    int r = weft_http_req_read(req, buf, sizeof buf); /* part of the body */
+    int r = weft_web_request_read(req, buf, sizeof buf); /* part of the body */
     if (r < 0)
         return r;
     for (int i = 0; i < 3; i++)
-        if ((r = weft_http_resp_write(resp, "chunk", 5)) < 0)
+        if ((r = weft_web_response_write(resp, "chunk", 5)) < 0)
             return r;
     return 0;
 }
 
-static int h_sleep(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_sleep(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)ud;
     int r = weft_sleep(WEFT_MSEC(10));
     if (r < 0)
         return r;
-    return weft_http_resp_send_text(resp, NULL, "late");
+    return weft_web_response_send_text(resp, NULL, "late");
 }
 
-static int h_big(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_big(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)ud;
     static char text[3000];
     for (size_t i = 0; i < sizeof text; i++)
         text[i] = "compress me "[i % 12];
-    weft_http_resp_set_header(resp, "Content-Type", "text/plain");
-    return weft_http_resp_send(resp, text, sizeof text);
+    weft_web_response_set_header(resp, "Content-Type", "text/plain");
+    return weft_web_response_send(resp, text, sizeof text);
 }
 
-static int h_fail(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_fail(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)resp;
@@ -124,13 +124,13 @@ static int h_fail(weft_http_req *req, weft_http_resp *resp, void *ud)
     return -EIO;
 }
 
-static void after(weft_http_req *req, weft_http_resp *resp, int result, void *ud)
+static void after(weft_web_request *req, weft_web_response *resp, int result, void *ud)
 {
     (void)resp;
     (void)result;
     struct run *r = ud;
     if (r->nseen < MAX_SEEN)
-        r->methods[r->nseen] = weft_http_req_method_id(req);
+        r->methods[r->nseen] = weft_web_request_method_id(req);
     r->nseen++;
 }
 
@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const size_t chunks[] = {0, 1, 7, 61};
     size_t chunk = chunks[data[0] & 3];
     bool half_close = data[0] & 4;
-    weft_http_server_opts o = {0};
+    weft_web_server_opts o = {0};
     if (data[1] & 1) {
         o.limits.max_request_line = 64;
         o.limits.max_head = 256;
@@ -194,43 +194,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data += 2;
     size -= 2;
 
-    static const weft_http_middleware mw = {.after = after};
+    static const weft_web_middleware mw = {.after = after};
     struct run r = {0};
     weft_loop *loop;
     CHECK(weft_loop_new(&loop) == 0);
     CHECK(weft_loop_use_virtual_clock(loop) == 0);
-    weft_http_app *app;
-    CHECK(weft_http_app_new(&app) == 0);
-    weft_http_app_get(app, "/", h_hello, NULL);
-    weft_http_app_add_route(app, "*", "/echo", h_echo, NULL);
-    weft_http_app_add_route(app, "*", "/stream", h_stream, NULL);
-    weft_http_app_get(app, "/sleep/{x}", h_sleep, NULL);
-    weft_http_app_get(app, "/fail", h_fail, NULL);
-    weft_http_app_get(app, "/big", h_big, NULL);
-    weft_http_app_use_compression(app, NULL);
-    weft_http_app_use(app, &mw, &r);
-    weft_http_server *srv;
-    CHECK(weft_http_server_new(loop, app, &o, &srv) == 0);
+    weft_web_app *app;
+    CHECK(weft_web_app_new(&app) == 0);
+    weft_web_app_get(app, "/", h_hello, NULL);
+    weft_web_app_add_route(app, "*", "/echo", h_echo, NULL);
+    weft_web_app_add_route(app, "*", "/stream", h_stream, NULL);
+    weft_web_app_get(app, "/sleep/{x}", h_sleep, NULL);
+    weft_web_app_get(app, "/fail", h_fail, NULL);
+    weft_web_app_get(app, "/big", h_big, NULL);
+    weft_web_app_use_compression(app, NULL);
+    weft_web_app_use(app, &mw, &r);
+    weft_web_server *srv;
+    CHECK(weft_web_server_new(loop, app, &o, &srv) == 0);
     weft_memory_pair_opts po = {.chunk = chunk};
     weft_transport *a, *b;
     CHECK(weft_memory_pair_open(loop, &po, NULL, NULL, &client, &r, &a, &b) == 0);
-    CHECK(weft_http_server_serve(srv, a) == 0);
+    CHECK(weft_web_server_serve(srv, a) == 0);
     if (size)
         CHECK(weft_transport_write(b, data, size) == 0);
     if (half_close)
         weft_transport_write_eof(b);
     /* Run until the server has nothing more to do: timeouts close the
      * connection in virtual time at the latest. */
-    for (int i = 0; i < 1000000 && weft_http_server_nconnections(srv); i++)
+    for (int i = 0; i < 1000000 && weft_web_server_nconnections(srv); i++)
         weft_loop_run_once(loop, 0);
-    CHECK(weft_http_server_nconnections(srv) == 0);
+    CHECK(weft_web_server_nconnections(srv) == 0);
     weft_loop_run(loop);
     CHECK(r.lost);
     check_responses(&r);
-    weft_http_server_free(srv);
+    weft_web_server_free(srv);
     CHECK(weft_loop_run(loop) == 0);
     CHECK(weft_loop_close(loop) == 0);
-    weft_http_app_free(app);
+    weft_web_app_free(app);
     free(r.in);
     return 0;
 }

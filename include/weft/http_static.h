@@ -2,12 +2,12 @@
  * weft/http_static.h - serve a folder over HTTP (nginx's root + autoindex,
  * aiohttp's add_static, what `weft serve` runs).
  *
- *     weft_http_static *st;
- *     weft_http_static_opts o = { .listing = true };
- *     weft_http_static_new("public", &o, &st);
- *     weft_http_app_set_handler(app, weft_http_static_handler, st);
+ *     weft_web_static *st;
+ *     weft_web_static_opts o = { .listing = true };
+ *     weft_web_static_new("public", &o, &st);
+ *     weft_web_app_set_handler(app, weft_web_static_handler, st);
  *     ...
- *     weft_http_static_free(st);              // after every server using it
+ *     weft_web_static_free(st);              // after every server using it
  *
  * What a request gets. GET and HEAD only (405 with Allow: GET, HEAD
  * otherwise). The path of the request-target, decoded once, with "." and
@@ -35,11 +35,11 @@
  * ranges, or ranges adding up to more than the file (the overlapping-ranges
  * attack) is ignored: 200 with the whole file, once.
  *
- * Threads. A weft_http_static is read-only once made: one can serve the
+ * Threads. A weft_web_static is read-only once made: one can serve the
  * apps of every worker thread at once.
  */
-#ifndef WEFT_HTTP_STATIC_H
-#define WEFT_HTTP_STATIC_H
+#ifndef WEFT_WEB_STATIC_H
+#define WEFT_WEB_STATIC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,26 +51,26 @@
 extern "C" {
 #endif
 
-typedef struct weft_http_static weft_http_static;
+typedef struct weft_web_static weft_web_static;
 
 /* What a path with a segment starting with '.' (".git/config", ".env")
  * gets. ".well-known" (RFC 8615: ACME challenges, security.txt) is always
  * served. */
-enum weft_http_static_hidden {
-    WEFT_HTTP_STATIC_HIDDEN_HIDE = 0, /* default: 404, and left out of listings */
-    WEFT_HTTP_STATIC_HIDDEN_DENY = 1, /* 403, and left out of listings */
-    WEFT_HTTP_STATIC_HIDDEN_SHOW = 2, /* served and listed (python -m http.server) */
+enum weft_web_static_hidden {
+    WEFT_WEB_STATIC_HIDDEN_HIDE = 0, /* default: 404, and left out of listings */
+    WEFT_WEB_STATIC_HIDDEN_DENY = 1, /* 403, and left out of listings */
+    WEFT_WEB_STATIC_HIDDEN_SHOW = 2, /* served and listed (python -m http.server) */
 };
 
 /* Options; every field left 0 takes its default. */
-typedef struct weft_http_static_opts {
+typedef struct weft_web_static_opts {
     /* Serve an HTML listing for a folder without an index file (nginx's
      * autoindex). Default off: such a folder is 403. */
     bool listing;
     /* Index files tried in a folder, in order, NULL-terminated; NULL:
      * {"index.html", "index.htm", NULL}; an empty list: none. Copied. */
     const char *const *index;
-    enum weft_http_static_hidden hidden;
+    enum weft_web_static_hidden hidden;
     /* Refuse (403) every symlink, even one that stays inside the root.
      * Default: follow those that stay inside. */
     bool no_symlinks;
@@ -91,27 +91,27 @@ typedef struct weft_http_static_opts {
     unsigned max_ranges;
     /* Entries shown in one listing (the rest counted). Default 10,000. */
     size_t max_listing;
-} weft_http_static_opts;
+} weft_web_static_opts;
 
 /* Serve the folder root with opts (may be NULL; copied). The root is opened
  * now and stays open (renaming it away does not change what is served).
  * Returns 0, -ENOENT / -ENOTDIR / -EACCES for the root, -EINVAL (a bad
  * option: a prefix not starting with '/' or with "..", a default_type or
  * cache_control with CR/LF), -E2BIG (a huge mime.types) or -ENOMEM. */
-int weft_http_static_new(const char *root, const weft_http_static_opts *opts,
-                         weft_http_static **out);
+int weft_web_static_new(const char *root, const weft_web_static_opts *opts,
+                         weft_web_static **out);
 
 /* Free it. Every server using it must have stopped. NULL is a no-op. */
-void weft_http_static_free(weft_http_static *st);
+void weft_web_static_free(weft_web_static *st);
 
-/* The request handler (ud: the weft_http_static). Use it as the app's
- * default handler (weft_http_app_set_handler) or as a route's handler
+/* The request handler (ud: the weft_web_static). Use it as the app's
+ * default handler (weft_web_app_set_handler) or as a route's handler
  * ("/static/{path:.*}" with prefix "/static"): it reads the request-target
  * itself, not route captures. */
-int weft_http_static_handler(weft_http_request *req, weft_http_response *resp, void *ud);
+int weft_web_static_handler(weft_web_request *req, weft_web_response *resp, void *ud);
 
 /* The real path of the folder served (owned by st). */
-const char *weft_http_static_root(const weft_http_static *st);
+const char *weft_web_static_root(const weft_web_static *st);
 
 #ifdef __cplusplus
 }

@@ -65,11 +65,11 @@ struct banner {
 
 /* "Serving HTTP on 0.0.0.0 port 8000 (http://0.0.0.0:8000/) ...", as
  * python -m http.server prints it, with the port actually bound. */
-static void on_ready(weft_http_server *srv, void *ud)
+static void on_ready(weft_web_server *srv, void *ud)
 {
     const struct banner *b = ud;
     const char *host = b->bind && *b->bind ? b->bind : "0.0.0.0";
-    int port = weft_http_server_port(srv);
+    int port = weft_web_server_port(srv);
     bool v6 = strchr(host, ':') != NULL;
     const char *scheme = b->tls ? "https" : "http";
     printf("Serving %s on %s port %d (%s://%s%s%s:%d/) ...\n", b->tls ? "HTTPS" : "HTTP", host,
@@ -119,7 +119,7 @@ int weft_cli_serve(int argc, char **argv)
     uint16_t port = DEFAULT_PORT;
     uint64_t workers = 1;
     bool quiet = false;
-    weft_http_static_opts so = { .listing = true };
+    weft_web_static_opts so = { .listing = true };
 
     optind = 1;
     opterr = 0;
@@ -142,11 +142,11 @@ int weft_cli_serve(int argc, char **argv)
         case OPT_NO_LISTING: so.listing = false; break;
         case OPT_HIDDEN:
             if (strcmp(optarg, "hide") == 0)
-                so.hidden = WEFT_HTTP_STATIC_HIDDEN_HIDE;
+                so.hidden = WEFT_WEB_STATIC_HIDDEN_HIDE;
             else if (strcmp(optarg, "deny") == 0)
-                so.hidden = WEFT_HTTP_STATIC_HIDDEN_DENY;
+                so.hidden = WEFT_WEB_STATIC_HIDDEN_DENY;
             else if (strcmp(optarg, "show") == 0)
-                so.hidden = WEFT_HTTP_STATIC_HIDDEN_SHOW;
+                so.hidden = WEFT_WEB_STATIC_HIDDEN_SHOW;
             else
                 return weft_cli_usage_error(NAME, "invalid --hidden '%s' (hide, deny or show)",
                                             optarg);
@@ -176,8 +176,8 @@ int weft_cli_serve(int argc, char **argv)
     if (!dir)
         dir = ".";
 
-    weft_http_static *st;
-    int rc = weft_http_static_new(dir, &so, &st);
+    weft_web_static *st;
+    int rc = weft_web_static_new(dir, &so, &st);
     if (rc < 0) {
         fprintf(stderr, "weft serve: cannot serve '%s': %s\n", dir, weft_strerror(rc));
         return 1;
@@ -188,23 +188,23 @@ int weft_cli_serve(int argc, char **argv)
         if (log_fd < 0) {
             fprintf(stderr, "weft serve: cannot open the access log '%s': %s\n", log_path,
                     strerror(errno));
-            weft_http_static_free(st);
+            weft_web_static_free(st);
             return 1;
         }
     }
-    weft_http_app *app = NULL;
-    rc = weft_http_app_new(&app);
+    weft_web_app *app = NULL;
+    rc = weft_web_app_new(&app);
     if (rc == 0)
-        rc = weft_http_app_set_handler(app, weft_http_static_handler, st);
+        rc = weft_web_app_set_handler(app, weft_web_static_handler, st);
     if (rc == 0 && log_fd >= 0)
-        rc = weft_http_app_set_access_log(app, log_fd, WEFT_HTTP_LOG_COMBINED);
+        rc = weft_web_app_set_access_log(app, log_fd, WEFT_WEB_LOG_COMBINED);
     if (rc == 0)
-        rc = weft_http_app_set_server_header(app, "weft/" WEFT_VERSION_STRING);
+        rc = weft_web_app_set_server_header(app, "weft/" WEFT_VERSION_STRING);
     if (rc < 0) {
         fprintf(stderr, "weft serve: %s\n", weft_strerror(rc));
     } else {
         struct banner b = { .bind = bind, .tls = cert != NULL };
-        weft_http_run_opts ro = {
+        weft_web_run_opts ro = {
             .host = bind,
             .port = port,
             .workers = (int)workers,
@@ -213,15 +213,15 @@ int weft_cli_serve(int argc, char **argv)
             .on_ready = on_ready,
             .ud = &b,
         };
-        rc = weft_http_run_app(app, &ro);
+        rc = weft_web_run_app(app, &ro);
         if (rc < 0)
             fprintf(stderr, "weft serve: cannot serve on %s%s%s port %u: %s\n",
                     bind && strchr(bind, ':') ? "[" : "", bind ? bind : "0.0.0.0",
                     bind && strchr(bind, ':') ? "]" : "", port, weft_strerror(rc));
     }
     if (app)
-        weft_http_app_free(app);
-    weft_http_static_free(st);
+        weft_web_app_free(app);
+    weft_web_static_free(st);
     if (log_fd > STDERR_FILENO)
         close(log_fd);
     return rc < 0 ? 1 : 0;

@@ -39,7 +39,7 @@ static const char *log_time(size_t *len)
     return tcache;
 }
 
-static int reserve(weft_http_server *srv, size_t n)
+static int reserve(weft_web_server *srv, size_t n)
 {
     if (srv->log_cap - srv->log_len >= n)
         return 0;
@@ -54,7 +54,7 @@ static int reserve(weft_http_server *srv, size_t n)
     return 0;
 }
 
-static void put(weft_http_server *srv, const char *s, size_t n)
+static void put(weft_web_server *srv, const char *s, size_t n)
 {
     memcpy(srv->log + srv->log_len, s, n);
     srv->log_len += n;
@@ -62,7 +62,7 @@ static void put(weft_http_server *srv, const char *s, size_t n)
 
 /* A field that may hold anything the client sent: control bytes, '"', '\'
  * and non-ASCII become \xHH, so a line can neither be split nor forged. */
-static void put_escaped(weft_http_server *srv, const char *s, size_t n)
+static void put_escaped(weft_web_server *srv, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     char *o = srv->log + srv->log_len;
@@ -80,7 +80,7 @@ static void put_escaped(weft_http_server *srv, const char *s, size_t n)
     srv->log_len = (size_t)(o - srv->log);
 }
 
-static void put_quoted(weft_http_server *srv, const char *s)
+static void put_quoted(weft_web_server *srv, const char *s)
 {
     put(srv, "\"", 1);
     if (s && *s)
@@ -92,7 +92,7 @@ static void put_quoted(weft_http_server *srv, const char *s)
 
 /* The line is in the buffer: write it now if the buffer is big, else once
  * the loop has run this iteration's callbacks. */
-static void line_done(weft_http_server *srv)
+static void line_done(weft_web_server *srv)
 {
     if (srv->log_len >= LOG_FLUSH_AT) {
         weft__access_log_flush(srv);
@@ -105,7 +105,7 @@ static void line_done(weft_http_server *srv)
 
 void weft__access_log_canned(struct conn *c, int status, const char *raw, size_t len)
 {
-    weft_http_server *srv = c->srv;
+    weft_web_server *srv = c->srv;
     char remote[INET6_ADDRSTRLEN];
     weft__remote_text(c->t, remote, sizeof remote);
     size_t line = 0;
@@ -127,7 +127,7 @@ void weft__access_log_canned(struct conn *c, int status, const char *raw, size_t
     char num[24];
     put(srv, num, weft__u64_dec(num, (uint64_t)status));
     put(srv, " -", 2);
-    if (srv->app->log_fmt == WEFT_HTTP_LOG_COMBINED)
+    if (srv->app->log_fmt == WEFT_WEB_LOG_COMBINED)
         put(srv, " \"-\" \"-\"", 8);
     put(srv, "\n", 1);
     line_done(srv);
@@ -135,15 +135,15 @@ void weft__access_log_canned(struct conn *c, int status, const char *raw, size_t
 
 void weft__access_log(struct hx *x)
 {
-    weft_http_server *srv = x->c->srv;
-    weft_http_req *req = &x->req;
-    weft_http_resp *resp = &x->resp;
-    const weft_http_app *app = srv->app;
-    const char *remote = weft_http_req_remote(req);
+    weft_web_server *srv = x->c->srv;
+    weft_web_request *req = &x->req;
+    weft_web_response *resp = &x->resp;
+    const weft_web_app *app = srv->app;
+    const char *remote = weft_web_request_remote(req);
     const char *ref = NULL, *ua = NULL;
-    if (app->log_fmt == WEFT_HTTP_LOG_COMBINED) {
-        ref = weft_http_req_header(req, "Referer");
-        ua = weft_http_req_header(req, "User-Agent");
+    if (app->log_fmt == WEFT_WEB_LOG_COMBINED) {
+        ref = weft_web_request_header(req, "Referer");
+        ua = weft_web_request_header(req, "User-Agent");
     }
     size_t tl;
     const char *t = log_time(&tl);
@@ -167,7 +167,7 @@ void weft__access_log(struct hx *x)
         put(srv, num, weft__u64_dec(num, resp->sent));
     else
         put(srv, "-", 1);
-    if (app->log_fmt == WEFT_HTTP_LOG_COMBINED) {
+    if (app->log_fmt == WEFT_WEB_LOG_COMBINED) {
         put(srv, " ", 1);
         put_quoted(srv, ref);
         put(srv, " ", 1);
@@ -177,7 +177,7 @@ void weft__access_log(struct hx *x)
     line_done(srv);
 }
 
-void weft__access_log_flush(weft_http_server *srv)
+void weft__access_log_flush(weft_web_server *srv)
 {
     int fd = srv->app->log_fd;
     size_t off = 0;

@@ -10,16 +10,16 @@
 
 #include "server/server_int.h"
 
-int weft_http_app_new(weft_http_app **out)
+int weft_web_app_new(weft_web_app **out)
 {
     if (!out)
         return -EINVAL;
-    weft_http_app *app = calloc(1, sizeof *app);
+    weft_web_app *app = calloc(1, sizeof *app);
     if (!app)
         return -ENOMEM;
     app->log_fd = -1;
     atomic_init(&app->running, 0);
-    int err = weft_http_app_set_server_header(app, "weft");
+    int err = weft_web_app_set_server_header(app, "weft");
     if (err) {
         free(app);
         return err;
@@ -28,7 +28,7 @@ int weft_http_app_new(weft_http_app **out)
     return 0;
 }
 
-void weft_http_app_free(weft_http_app *app)
+void weft_web_app_free(weft_web_app *app)
 {
     if (!app)
         return;
@@ -40,13 +40,13 @@ void weft_http_app_free(weft_http_app *app)
     free(app);
 }
 
-static bool app_busy(const weft_http_app *app)
+static bool app_busy(const weft_web_app *app)
 {
     return atomic_load(&app->running) > 0;
 }
 
-int weft_http_app_add_route(weft_http_app *app, const char *method, const char *pattern,
-                            weft_http_handler handler, void *ud)
+int weft_web_app_add_route(weft_web_app *app, const char *method, const char *pattern,
+                            weft_web_handler handler, void *ud)
 {
     if (!app || !method || !pattern || !handler)
         return -EINVAL;
@@ -73,19 +73,19 @@ int weft_http_app_add_route(weft_http_app *app, const char *method, const char *
     return 0;
 }
 
-int weft_http_app_get(weft_http_app *app, const char *pattern, weft_http_handler handler,
+int weft_web_app_get(weft_web_app *app, const char *pattern, weft_web_handler handler,
                       void *ud)
 {
-    return weft_http_app_add_route(app, "GET", pattern, handler, ud);
+    return weft_web_app_add_route(app, "GET", pattern, handler, ud);
 }
 
-int weft_http_app_post(weft_http_app *app, const char *pattern, weft_http_handler handler,
+int weft_web_app_post(weft_web_app *app, const char *pattern, weft_web_handler handler,
                        void *ud)
 {
-    return weft_http_app_add_route(app, "POST", pattern, handler, ud);
+    return weft_web_app_add_route(app, "POST", pattern, handler, ud);
 }
 
-int weft_http_app_set_handler(weft_http_app *app, weft_http_handler handler, void *ud)
+int weft_web_app_set_handler(weft_web_app *app, weft_web_handler handler, void *ud)
 {
     if (!app)
         return -EINVAL;
@@ -96,7 +96,7 @@ int weft_http_app_set_handler(weft_http_app *app, weft_http_handler handler, voi
     return 0;
 }
 
-int weft_http_app_use(weft_http_app *app, const weft_http_middleware *mw, void *ud)
+int weft_web_app_use(weft_web_app *app, const weft_web_middleware *mw, void *ud)
 {
     if (!app || !mw)
         return -EINVAL;
@@ -112,9 +112,9 @@ int weft_http_app_use(weft_http_app *app, const weft_http_middleware *mw, void *
     return 0;
 }
 
-int weft_http_app_set_access_log(weft_http_app *app, int fd, enum weft_http_log_format fmt)
+int weft_web_app_set_access_log(weft_web_app *app, int fd, enum weft_web_log_format fmt)
 {
-    if (!app || (fmt != WEFT_HTTP_LOG_COMMON && fmt != WEFT_HTTP_LOG_COMBINED))
+    if (!app || (fmt != WEFT_WEB_LOG_COMMON && fmt != WEFT_WEB_LOG_COMBINED))
         return -EINVAL;
     if (app_busy(app))
         return -EBUSY;
@@ -123,7 +123,7 @@ int weft_http_app_set_access_log(weft_http_app *app, int fd, enum weft_http_log_
     return 0;
 }
 
-int weft_http_app_set_server_header(weft_http_app *app, const char *value)
+int weft_web_app_set_server_header(weft_web_app *app, const char *value)
 {
     if (!app)
         return -EINVAL;

@@ -84,7 +84,7 @@ static void zstate_put(struct zstate *z)
 
 /* ------------------------------------------------------------- the filter */
 
-static int z_write(weft_http_resp *resp, const void *data, size_t len, bool last, void *ud)
+static int z_write(weft_web_response *resp, const void *data, size_t len, bool last, void *ud)
 {
     struct zstate *z = ud;
     const char *in = data;
@@ -96,7 +96,7 @@ static int z_write(weft_http_resp *resp, const void *data, size_t len, bool last
         if (r < 0)
             return r;
         if (got) {
-            int e = weft_http_resp_filter_emit(resp, z->out, got);
+            int e = weft_web_response_filter_emit(resp, z->out, got);
             if (e < 0)
                 return e;
         }
@@ -110,13 +110,13 @@ static int z_write(weft_http_resp *resp, const void *data, size_t len, bool last
     }
 }
 
-static void z_done(weft_http_resp *resp, void *ud)
+static void z_done(weft_web_response *resp, void *ud)
 {
     (void)resp;
     zstate_put(ud);
 }
 
-static const weft_http_body_filter z_filter = {z_write, z_done};
+static const weft_web_body_filter z_filter = {z_write, z_done};
 
 /* ---------------------------------------------------------- the decision */
 
@@ -126,7 +126,7 @@ static bool has_token(const char *v, const char *token)
     return weft_h1_list_has(s, token);
 }
 
-static int z_prepare(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int z_prepare(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     const struct weft__compress_cfg *cfg = ud;
     weft_http_headers *h = resp->headers;
@@ -168,7 +168,7 @@ static int z_prepare(weft_http_req *req, weft_http_resp *resp, void *ud)
             weft_http_headers_set(h, "Vary", v);
         }
     }
-    const char *ae = weft_http_req_header(req, "Accept-Encoding");
+    const char *ae = weft_web_request_header(req, "Accept-Encoding");
     int coding = weft_accept_encoding_select(ae, ae ? strlen(ae) : 0,
                                              cfg->ncodings ? cfg->codings : NULL, cfg->ncodings);
     if (coding <= WEFT_CODING_IDENTITY)
@@ -176,7 +176,7 @@ static int z_prepare(weft_http_req *req, weft_http_resp *resp, void *ud)
     struct zstate *z = zstate_get(coding, cfg->level);
     if (!z)
         return 0; /* no memory for an encoder: uncompressed is still correct */
-    int err = weft_http_resp_set_body_filter(resp, &z_filter, z);
+    int err = weft_web_response_set_body_filter(resp, &z_filter, z);
     if (err) {
         zstate_put(z);
         return 0;
@@ -198,9 +198,9 @@ static int z_prepare(weft_http_req *req, weft_http_resp *resp, void *ud)
     return 0;
 }
 
-static const weft_http_middleware z_middleware = {.prepare = z_prepare};
+static const weft_web_middleware z_middleware = {.prepare = z_prepare};
 
-int weft_http_app_use_compression(weft_http_app *app, const weft_http_compress_opts *opts)
+int weft_web_app_use_compression(weft_web_app *app, const weft_web_compress_opts *opts)
 {
     if (!app)
         return -EINVAL;
@@ -246,7 +246,7 @@ int weft_http_app_use_compression(weft_http_app *app, const weft_http_compress_o
         }
         weft_codec_free(probe);
     }
-    int err = weft_http_app_use(app, &z_middleware, cfg);
+    int err = weft_web_app_use(app, &z_middleware, cfg);
     if (err) {
         free(cfg);
         return err;

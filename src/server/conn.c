@@ -33,7 +33,7 @@ static void cont_cb(void *arg);
 
 /* ------------------------------------------------------------ lifetime */
 
-struct conn *weft__conn_new(weft_http_server *srv, weft_transport *t, bool tls)
+struct conn *weft__conn_new(weft_web_server *srv, weft_transport *t, bool tls)
 {
     struct conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -54,7 +54,7 @@ struct conn *weft__conn_new(weft_http_server *srv, weft_transport *t, bool tls)
 
 static void conn_free(struct conn *c)
 {
-    weft_http_server *srv = c->srv;
+    weft_web_server *srv = c->srv;
     weft__timer_stop(srv->loop, &c->timer);
     if (c->prev)
         c->prev->next = c->next;
@@ -219,7 +219,7 @@ static int hx_room(struct hx *x, size_t min, size_t hard)
     return 0;
 }
 
-static size_t hard_cap(const weft_http_server *srv)
+static size_t hard_cap(const weft_web_server *srv)
 {
     return srv->o.limits.max_head + srv->o.max_pipeline_bytes + WEFT__HTTP_SCRATCH;
 }
@@ -239,7 +239,7 @@ static void *p_get_buffer(weft_transport *t, size_t *len, void *ud)
 {
     (void)t;
     struct conn *c = ud;
-    weft_http_server *srv = c->srv;
+    weft_web_server *srv = c->srv;
     if (!c->x) {
         if (srv->scratch_busy)
             return NULL; /* re-entered: data_received copies it */
@@ -269,7 +269,7 @@ static struct hx *attach_x(struct conn *c)
 
 static void on_bytes(struct conn *c, size_t n, bool scratch)
 {
-    weft_http_server *srv = c->srv;
+    weft_web_server *srv = c->srv;
     if (c->flags & CF_LINGER)
         return; /* dropped: we only wait for the client to finish */
     if (scratch) {
@@ -301,7 +301,7 @@ static void p_data(weft_transport *t, const void *data, size_t len, void *ud)
 {
     (void)t;
     struct conn *c = ud;
-    weft_http_server *srv = c->srv;
+    weft_web_server *srv = c->srv;
     const char *p = data;
     while (len && !(c->flags & CF_LOST)) {
         if (c->flags & CF_LINGER)
@@ -466,7 +466,7 @@ static int keep_head(struct hx *x, const char *head, size_t n)
 /* Start the request whose head is in[in_pos..in_pos + n). */
 static void start_request(struct conn *c, struct hx *x, size_t n)
 {
-    weft_http_server *srv = c->srv;
+    weft_web_server *srv = c->srv;
     int st = keep_head(x, x->in + x->in_pos, n) == 0 ? 0 : 500;
     x->in_pos += n;
     x->partial = false;
@@ -493,9 +493,9 @@ static void start_request(struct conn *c, struct hx *x, size_t n)
  * discard an unread body, or close. Returns true to go on processing. */
 static bool after_request(struct conn *c, struct hx *x)
 {
-    weft_http_server *srv = c->srv;
-    weft_http_req *req = &x->req;
-    weft_http_resp *resp = &x->resp;
+    weft_web_server *srv = c->srv;
+    weft_web_request *req = &x->req;
+    weft_web_response *resp = &x->resp;
     srv->nactive--;
     weft__server_notify_http(srv);
     if (c->flags & CF_LOST)
@@ -545,7 +545,7 @@ static void go_idle(struct conn *c)
 
 void weft__conn_process(struct conn *c)
 {
-    weft_http_server *srv = c->srv;
+    weft_web_server *srv = c->srv;
     for (;;) {
         struct hx *x = c->x;
         if (c->flags & CF_LOST) {
@@ -667,7 +667,7 @@ void weft__conn_process(struct conn *c)
 static void conn_timer(void *arg)
 {
     struct conn *c = arg;
-    weft_http_server *srv = c->srv;
+    weft_web_server *srv = c->srv;
     if (c->deadline == WEFT_NEVER)
         return;
     if (c->deadline > srv->loop->now) {

@@ -21,7 +21,7 @@
 
 void weft__request_reset(struct hx *x)
 {
-    weft_http_req *req = &x->req;
+    weft_web_request *req = &x->req;
     /* Only what the next request could see: setup() fills the views and the
      * parser fills h, so the big parts need no clearing. */
     if (req->qform) {
@@ -66,9 +66,9 @@ static void terminate(weft_h1_slice s)
 
 int weft__request_setup(struct hx *x)
 {
-    weft_http_req *req = &x->req;
+    weft_web_request *req = &x->req;
     weft_h1_request *h = &req->h;
-    weft_http_server *srv = x->c->srv;
+    weft_web_server *srv = x->c->srv;
 
     terminate(h->method);
     req->method = h->method.ptr;
@@ -153,7 +153,7 @@ static void rebase_slice(weft_h1_slice *s, const char *old, size_t len, char *nb
 
 void weft__request_rebase(struct hx *x, const char *old, size_t len, char *nb)
 {
-    weft_http_req *req = &x->req;
+    weft_web_request *req = &x->req;
     weft_h1_request *h = &req->h;
     rebase_slice(&h->method, old, len, nb);
     rebase_slice(&h->target, old, len, nb);
@@ -174,32 +174,32 @@ void weft__request_rebase(struct hx *x, const char *old, size_t len, char *nb)
 
 /* ----------------------------------------------------------- accessors */
 
-const char *weft_http_req_method(const weft_http_req *req)
+const char *weft_web_request_method(const weft_web_request *req)
 {
     return req->method;
 }
 
-int weft_http_req_method_id(const weft_http_req *req)
+int weft_web_request_method_id(const weft_web_request *req)
 {
     return req->h.method_id;
 }
 
-const char *weft_http_req_target(const weft_http_req *req)
+const char *weft_web_request_target(const weft_web_request *req)
 {
     return req->target;
 }
 
-const char *weft_http_req_path(const weft_http_req *req)
+const char *weft_web_request_path(const weft_web_request *req)
 {
     return req->path;
 }
 
-const char *weft_http_req_query_string(const weft_http_req *req)
+const char *weft_web_request_query_string(const weft_web_request *req)
 {
     return req->query;
 }
 
-const char *weft_http_req_query(weft_http_req *req, const char *name)
+const char *weft_web_request_query(weft_web_request *req, const char *name)
 {
     if (!req->qparsed) {
         req->qparsed = true;
@@ -209,23 +209,23 @@ const char *weft_http_req_query(weft_http_req *req, const char *name)
     return req->qform ? weft_form_find(req->qform, name, NULL) : NULL;
 }
 
-int weft_http_req_version(const weft_http_req *req)
+int weft_web_request_version(const weft_web_request *req)
 {
     return req->h.version;
 }
 
-const char *weft_http_req_host(const weft_http_req *req)
+const char *weft_web_request_host(const weft_web_request *req)
 {
     return req->host;
 }
 
-const char *weft_http_req_scheme(const weft_http_req *req)
+const char *weft_web_request_scheme(const weft_web_request *req)
 {
     const struct hx *x = HX_OF_REQ(req);
     return (x->c->flags & CF_TLS) ? "https" : "http";
 }
 
-const char *weft_http_req_match(const weft_http_req *req, const char *name)
+const char *weft_web_request_match(const weft_web_request *req, const char *name)
 {
     for (int i = 0; i < req->ncaps; i++)
         if (strcmp(req->caps[i].name, name) == 0)
@@ -233,18 +233,18 @@ const char *weft_http_req_match(const weft_http_req *req, const char *name)
     return NULL;
 }
 
-const char *weft_http_req_header(const weft_http_req *req, const char *name)
+const char *weft_web_request_header(const weft_web_request *req, const char *name)
 {
     int i = weft_h1_header_find(req->h.headers, req->h.nheaders, name, 0);
     return i < 0 ? NULL : req->h.headers[i].value.ptr;
 }
 
-size_t weft_http_req_header_count(const weft_http_req *req)
+size_t weft_web_request_header_count(const weft_web_request *req)
 {
     return req->h.nheaders;
 }
 
-int weft_http_req_header_at(const weft_http_req *req, size_t i, const char **name,
+int weft_web_request_header_at(const weft_web_request *req, size_t i, const char **name,
                                 size_t *nlen, const char **value, size_t *vlen)
 {
     if (i >= req->h.nheaders)
@@ -261,7 +261,7 @@ int weft_http_req_header_at(const weft_http_req *req, size_t i, const char **nam
     return 0;
 }
 
-bool weft_http_req_header_has_token(const weft_http_req *req, const char *name,
+bool weft_web_request_header_has_token(const weft_web_request *req, const char *name,
                                         const char *token)
 {
     for (int i = 0; (i = weft_h1_header_find(req->h.headers, req->h.nheaders, name, (size_t)i)) >= 0;
@@ -271,7 +271,7 @@ bool weft_http_req_header_has_token(const weft_http_req *req, const char *name,
     return false;
 }
 
-const weft_http_headers *weft_http_req_headers(weft_http_req *req)
+const weft_http_headers *weft_web_request_headers(weft_web_request *req)
 {
     if (req->hlist_built)
         return req->hlist;
@@ -289,7 +289,7 @@ const weft_http_headers *weft_http_req_headers(weft_http_req *req)
     return req->hlist;
 }
 
-int64_t weft_http_req_content_length(const weft_http_req *req)
+int64_t weft_web_request_content_length(const weft_web_request *req)
 {
     switch (req->h.body) {
     case WEFT_H1_BODY_LENGTH:
@@ -301,13 +301,13 @@ int64_t weft_http_req_content_length(const weft_http_req *req)
     }
 }
 
-bool weft_http_req_has_body(const weft_http_req *req)
+bool weft_web_request_has_body(const weft_web_request *req)
 {
     return req->h.body == WEFT_H1_BODY_CHUNKED ||
            (req->h.body == WEFT_H1_BODY_LENGTH && req->h.content_length > 0);
 }
 
-int weft_http_req_peername(const weft_http_req *req, struct sockaddr_storage *ss,
+int weft_web_request_peername(const weft_web_request *req, struct sockaddr_storage *ss,
                                socklen_t *len)
 {
     const struct hx *x = HX_OF_REQ(req);
@@ -329,7 +329,7 @@ void weft__remote_text(weft_transport *t, char *buf, size_t cap)
     }
 }
 
-const char *weft_http_req_remote(weft_http_req *req)
+const char *weft_web_request_remote(weft_web_request *req)
 {
     if (req->remote)
         return req->remote;
@@ -340,12 +340,12 @@ const char *weft_http_req_remote(weft_http_req *req)
     return req->remote ? req->remote : "-";
 }
 
-weft_transport *weft_http_req_transport(const weft_http_req *req)
+weft_transport *weft_web_request_transport(const weft_web_request *req)
 {
     return HX_OF_REQ(req)->c->t;
 }
 
-weft_http_server *weft_http_req_server(const weft_http_req *req)
+weft_web_server *weft_web_request_server(const weft_web_request *req)
 {
     return HX_OF_REQ(req)->c->srv;
 }
@@ -356,7 +356,7 @@ weft_http_server *weft_http_req_server(const weft_http_req *req)
  * drop them). Returns the count, or an error. */
 static int take_body(struct hx *x, char *buf, size_t n)
 {
-    weft_http_req *req = &x->req;
+    weft_web_request *req = &x->req;
     size_t avail = x->in_len - x->in_pos;
     char *in = x->in + x->in_pos;
     if (req->h.body == WEFT_H1_BODY_LENGTH) {
@@ -398,7 +398,7 @@ static void body_unhook(struct weft__wait *w)
 
 static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-int weft_http_req_read(weft_http_req *req, void *buf, size_t n)
+int weft_web_request_read(weft_web_request *req, void *buf, size_t n)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -445,7 +445,7 @@ int weft_http_req_read(weft_http_req *req, void *buf, size_t n)
     }
 }
 
-int weft_http_req_read_body(weft_http_req *req, const char **data, size_t *len)
+int weft_web_request_read_body(weft_web_request *req, const char **data, size_t *len)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -473,7 +473,7 @@ int weft_http_req_read_body(weft_http_req *req, const char **data, size_t *len)
                 buf = nb;
                 cap = ncap;
             }
-            int r = weft_http_req_read(req, buf + used, cap - used);
+            int r = weft_web_request_read(req, buf + used, cap - used);
             if (r < 0) {
                 free(buf);
                 return r;
@@ -501,7 +501,7 @@ int weft_http_req_read_body(weft_http_req *req, const char **data, size_t *len)
 
 int weft__request_discard(struct hx *x)
 {
-    weft_http_req *req = &x->req;
+    weft_web_request *req = &x->req;
     while (!req->body_done) {
         if (x->in_pos == x->in_len)
             return 0;

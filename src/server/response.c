@@ -19,7 +19,7 @@
 
 void weft__response_reset(struct hx *x)
 {
-    weft_http_resp *r = &x->resp;
+    weft_web_response *r = &x->resp;
     if (r->filter && r->filter->done)
         r->filter->done(r, r->filter_ud);
     weft_http_headers *h = r->headers;
@@ -104,7 +104,7 @@ static int after_write(struct hx *x)
     if (err)
         return err;
     if (x->c->flags & CF_PAUSED_W)
-        return weft_http_resp_drain(&x->resp);
+        return weft_web_response_drain(&x->resp);
     return 0;
 }
 
@@ -150,9 +150,9 @@ static int parse_clen(const char *v, size_t n, uint64_t *out)
 
 static int run_prepare_hooks(struct hx *x)
 {
-    weft_http_app *app = x->c->srv->app;
+    weft_web_app *app = x->c->srv->app;
     for (size_t i = app->nmw; i-- > 0;) {
-        const weft_http_middleware *mw = app->mw[i].mw;
+        const weft_web_middleware *mw = app->mw[i].mw;
         if (!mw->prepare)
             continue;
         int r = mw->prepare(&x->req, &x->resp, app->mw[i].ud);
@@ -197,7 +197,7 @@ static size_t put_date(char *o, const char *date)
 }
 
 /* Status line, then Server and Date unless the handler set its own. */
-static size_t put_prefix(char *o, const weft_http_app *app, int st, const char *reason,
+static size_t put_prefix(char *o, const weft_web_app *app, int st, const char *reason,
                          bool server, bool date)
 {
     unsigned gen;
@@ -231,11 +231,11 @@ static size_t put_prefix(char *o, const weft_http_app *app, int st, const char *
 /* Build the head into the cork. */
 static int emit_head(struct hx *x)
 {
-    weft_http_resp *resp = &x->resp;
-    weft_http_req *req = &x->req;
+    weft_web_response *resp = &x->resp;
+    weft_web_request *req = &x->req;
     struct conn *c = x->c;
-    weft_http_server *srv = c->srv;
-    weft_http_app *app = srv->app;
+    weft_web_server *srv = c->srv;
+    weft_web_app *app = srv->app;
     resp->state = RS_PREPARING;
     if (app->has_prepare && !resp->no_hooks) {
         int r = run_prepare_hooks(x);
@@ -360,7 +360,7 @@ again:;
 
 /* ----------------------------------------------------------- public: head */
 
-int weft_http_resp_set_status(weft_http_resp *resp, int status)
+int weft_web_response_set_status(weft_web_response *resp, int status)
 {
     if (resp->state != RS_NEW && resp->state != RS_PREPARING)
         return -EBUSY;
@@ -370,12 +370,12 @@ int weft_http_resp_set_status(weft_http_resp *resp, int status)
     return 0;
 }
 
-int weft_http_resp_status(const weft_http_resp *resp)
+int weft_web_response_status(const weft_web_response *resp)
 {
     return resp->status;
 }
 
-int weft_http_resp_set_reason(weft_http_resp *resp, const char *reason)
+int weft_web_response_set_reason(weft_web_response *resp, const char *reason)
 {
     if (resp->state != RS_NEW && resp->state != RS_PREPARING)
         return -EBUSY;
@@ -393,26 +393,26 @@ int weft_http_resp_set_reason(weft_http_resp *resp, const char *reason)
     return 0;
 }
 
-int weft_http_resp_set_header(weft_http_resp *resp, const char *name, const char *value)
+int weft_web_response_set_header(weft_web_response *resp, const char *name, const char *value)
 {
     if (resp->state != RS_NEW && resp->state != RS_PREPARING)
         return -EBUSY;
     return weft_http_headers_set(resp->headers, name, value);
 }
 
-int weft_http_resp_add_header(weft_http_resp *resp, const char *name, const char *value)
+int weft_web_response_add_header(weft_web_response *resp, const char *name, const char *value)
 {
     if (resp->state != RS_NEW && resp->state != RS_PREPARING)
         return -EBUSY;
     return weft_http_headers_add(resp->headers, name, value);
 }
 
-weft_http_headers *weft_http_resp_headers(weft_http_resp *resp)
+weft_http_headers *weft_web_response_headers(weft_web_response *resp)
 {
     return resp->headers;
 }
 
-int weft_http_resp_set_content_length(weft_http_resp *resp, uint64_t len)
+int weft_web_response_set_content_length(weft_web_response *resp, uint64_t len)
 {
     if (resp->state != RS_NEW && resp->state != RS_PREPARING)
         return -EBUSY;
@@ -421,7 +421,7 @@ int weft_http_resp_set_content_length(weft_http_resp *resp, uint64_t len)
     return 0;
 }
 
-int weft_http_resp_set_keep_alive(weft_http_resp *resp, bool keep)
+int weft_web_response_set_keep_alive(weft_web_response *resp, bool keep)
 {
     resp->keep_alive = keep;
     if (!keep && resp->state >= RS_PREPARED)
@@ -429,7 +429,7 @@ int weft_http_resp_set_keep_alive(weft_http_resp *resp, bool keep)
     return 0;
 }
 
-int weft_http_resp_prepare(weft_http_resp *resp)
+int weft_web_response_prepare(weft_web_response *resp)
 {
     if (resp->state != RS_NEW)
         return -EBUSY;
@@ -442,17 +442,17 @@ int weft_http_resp_prepare(weft_http_resp *resp)
     return 0;
 }
 
-bool weft_http_resp_prepared(const weft_http_resp *resp)
+bool weft_web_response_prepared(const weft_web_response *resp)
 {
     return resp->state >= RS_PREPARED;
 }
 
-bool weft_http_resp_finished(const weft_http_resp *resp)
+bool weft_web_response_finished(const weft_web_response *resp)
 {
     return resp->state == RS_DONE;
 }
 
-uint64_t weft_http_resp_body_bytes(const weft_http_resp *resp)
+uint64_t weft_web_response_body_bytes(const weft_web_response *resp)
 {
     return resp->sent;
 }
@@ -461,7 +461,7 @@ uint64_t weft_http_resp_body_bytes(const weft_http_resp *resp)
 
 static int body_write(struct hx *x, const void *data, size_t len, bool last);
 
-int weft_http_resp_send(weft_http_resp *resp, const void *body, size_t len)
+int weft_web_response_send(weft_web_response *resp, const void *body, size_t len)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -483,7 +483,7 @@ int weft_http_resp_send(weft_http_resp *resp, const void *body, size_t len)
         }
         if (err)
             return err;
-        return weft_http_resp_write_eof(resp);
+        return weft_web_response_write_eof(resp);
     }
     resp->state = RS_DONE;
     if (!resp->no_body && len) {
@@ -495,15 +495,15 @@ int weft_http_resp_send(weft_http_resp *resp, const void *body, size_t len)
     return after_write(x);
 }
 
-int weft_http_resp_send_text(weft_http_resp *resp, const char *content_type,
+int weft_web_response_send_text(weft_web_response *resp, const char *content_type,
                                  const char *text)
 {
     if (content_type) {
-        int err = weft_http_resp_set_header(resp, "Content-Type", content_type);
+        int err = weft_web_response_set_header(resp, "Content-Type", content_type);
         if (err)
             return err;
     }
-    return weft_http_resp_send(resp, text, text ? strlen(text) : 0);
+    return weft_web_response_send(resp, text, text ? strlen(text) : 0);
 }
 
 /* "404 Not Found\n": the body of error pages. */
@@ -527,23 +527,23 @@ static size_t status_text(int status, char *out)
     return n;
 }
 
-int weft_http_resp_send_error(weft_http_resp *resp, int status)
+int weft_web_response_send_error(weft_web_response *resp, int status)
 {
-    int err = weft_http_resp_set_status(resp, status);
+    int err = weft_web_response_set_status(resp, status);
     if (err)
         return err;
     char body[STATUS_TEXT_MAX];
     size_t n = status_text(status, body);
     weft_http_headers_remove(resp->headers, "Content-Length");
-    err = weft_http_resp_set_header(resp, "Content-Type", "text/plain; charset=utf-8");
+    err = weft_web_response_set_header(resp, "Content-Type", "text/plain; charset=utf-8");
     if (err)
         return err;
-    return weft_http_resp_send(resp, body, n);
+    return weft_web_response_send(resp, body, n);
 }
 
 static int begin_body(struct hx *x)
 {
-    weft_http_resp *resp = &x->resp;
+    weft_web_response *resp = &x->resp;
     if (resp->state == RS_DONE)
         return -EBUSY;
     if (resp->state == RS_NEW)
@@ -555,7 +555,7 @@ static int begin_body(struct hx *x)
  * against the declared length. */
 static int raw_body(struct hx *x, const void *data, size_t len)
 {
-    weft_http_resp *resp = &x->resp;
+    weft_web_response *resp = &x->resp;
     if (!len)
         return 0;
     if (resp->framing == RF_LENGTH && resp->sent + len > resp->clen)
@@ -581,7 +581,7 @@ static int raw_body(struct hx *x, const void *data, size_t len)
 /* Body bytes from the handler: through the body filter when one is set. */
 static int body_write(struct hx *x, const void *data, size_t len, bool last)
 {
-    weft_http_resp *resp = &x->resp;
+    weft_web_response *resp = &x->resp;
     if (resp->filter && !resp->in_filter) {
         resp->in_filter = true;
         int err = resp->filter->write(resp, data, len, last, resp->filter_ud);
@@ -591,7 +591,7 @@ static int body_write(struct hx *x, const void *data, size_t len, bool last)
     return raw_body(x, data, len);
 }
 
-int weft_http_resp_filter_emit(weft_http_resp *resp, const void *data, size_t len)
+int weft_web_response_filter_emit(weft_web_response *resp, const void *data, size_t len)
 {
     if (!resp->in_filter)
         return -EINVAL; /* only from the filter's write */
@@ -604,11 +604,11 @@ int weft_http_resp_filter_emit(weft_http_resp *resp, const void *data, size_t le
     if (!x->in_run || x->out_len > WEFT__HTTP_CORK_MAX)
         err = weft__hx_flush(x);
     if (!err && (x->c->flags & CF_PAUSED_W))
-        err = weft_http_resp_drain(resp);
+        err = weft_web_response_drain(resp);
     return err;
 }
 
-int weft_http_resp_set_body_filter(weft_http_resp *resp, const weft_http_body_filter *f,
+int weft_web_response_set_body_filter(weft_web_response *resp, const weft_web_body_filter *f,
                                        void *ud)
 {
     if (resp->state != RS_NEW && resp->state != RS_PREPARING)
@@ -620,7 +620,7 @@ int weft_http_resp_set_body_filter(weft_http_resp *resp, const weft_http_body_fi
     return 0;
 }
 
-int weft_http_resp_write(weft_http_resp *resp, const void *data, size_t len)
+int weft_web_response_write(weft_web_response *resp, const void *data, size_t len)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -658,7 +658,7 @@ static int copy_file(struct hx *x, int fd, off_t offset, size_t count)
         if (!err)
             err = weft__hx_flush(x);
         if (!err && (x->c->flags & CF_PAUSED_W))
-            err = weft_http_resp_drain(&x->resp);
+            err = weft_web_response_drain(&x->resp);
         if (err)
             break;
         offset += n;
@@ -668,7 +668,7 @@ static int copy_file(struct hx *x, int fd, off_t offset, size_t count)
     return err;
 }
 
-int weft_http_resp_sendfile(weft_http_resp *resp, int fd, off_t offset, size_t count)
+int weft_web_response_sendfile(weft_web_response *resp, int fd, off_t offset, size_t count)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -729,7 +729,7 @@ static void drain_unhook(struct weft__wait *w)
         dw->x->drain_wait = NULL;
 }
 
-int weft_http_resp_drain(weft_http_resp *resp)
+int weft_web_response_drain(weft_web_response *resp)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -750,7 +750,7 @@ int weft_http_resp_drain(weft_http_resp *resp)
     return conn_err(c);
 }
 
-int weft_http_resp_write_eof(weft_http_resp *resp)
+int weft_web_response_write_eof(weft_web_response *resp)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -793,15 +793,15 @@ static int error_status(int result)
 
 void weft__response_finish(struct hx *x, int result)
 {
-    weft_http_resp *resp = &x->resp;
+    weft_web_response *resp = &x->resp;
     int err = 0;
     if (resp->state == RS_NEW) {
         if (result >= 100 && result <= 599)
-            err = weft_http_resp_send_error(resp, result == 100 ? 500 : result);
+            err = weft_web_response_send_error(resp, result == 100 ? 500 : result);
         else if (result < 0)
-            err = weft_http_resp_send_error(resp, error_status(result));
+            err = weft_web_response_send_error(resp, error_status(result));
         else
-            err = weft_http_resp_send(resp, NULL, 0);
+            err = weft_web_response_send(resp, NULL, 0);
         if (err == -EINVAL || err == -ENOMEM || (err < 0 && resp->state == RS_NEW)) {
             /* A prepare hook or a bad header refused: answer plainly. */
             weft_http_headers_clear(resp->headers);
@@ -809,14 +809,14 @@ void weft__response_finish(struct hx *x, int result)
             resp->status = 500;
             resp->state = RS_NEW;
             resp->has_clen = false;
-            weft_http_resp_send_error(resp, 500);
+            weft_web_response_send_error(resp, 500);
         }
     } else if (result < 0 && resp->state != RS_DONE) {
         resp->broken = true; /* never end a body that was cut short */
         resp->state = RS_DONE;
         weft__hx_flush(x);
     } else if (resp->state != RS_DONE) {
-        weft_http_resp_write_eof(resp);
+        weft_web_response_write_eof(resp);
     }
     if (resp->broken)
         resp->close_after = true;
@@ -828,7 +828,7 @@ void weft__response_canned(struct conn *c, int status)
 {
     if (!c->t || (c->flags & CF_LOST))
         return;
-    weft_http_app *app = c->srv->app;
+    weft_web_app *app = c->srv->app;
     char buf[512];
     char body[STATUS_TEXT_MAX];
     size_t bl = status_text(status, body);

@@ -152,7 +152,7 @@ static bool route_match(const struct weft__route *r, const char *path, struct sp
     return true;
 }
 
-static bool method_ok(const struct weft__route *r, const weft_http_req *req)
+static bool method_ok(const struct weft__route *r, const weft_web_request *req)
 {
     if (!r->method)
         return true;
@@ -185,10 +185,10 @@ static void allow_add(char *buf, size_t *len, size_t cap, const char *m)
     buf[*len] = '\0';
 }
 
-weft_http_handler weft__route_find(const weft_http_app *app, struct hx *x, void **ud,
+weft_web_handler weft__route_find(const weft_web_app *app, struct hx *x, void **ud,
                                    int *status, const char **allow)
 {
-    weft_http_req *req = &x->req;
+    weft_web_request *req = &x->req;
     struct span caps[WEFT__HTTP_MAX_CAPTURES];
     char allow_buf[256];
     size_t allow_len = 0;

@@ -1,5 +1,5 @@
 /*
- * run.c - weft_http_run_app: serve an app on N loops in N threads (aiohttp's
+ * run.c - weft_web_run_app: serve an app on N loops in N threads (aiohttp's
  * web.run_app, nginx's worker processes as threads).
  *
  * Worker 0 runs on the calling thread; it installs the SIGINT/SIGTERM
@@ -32,13 +32,13 @@ struct run_worker {
     bool started;           /* the thread exists */
     weft_loop *loop;        /* guarded by rs->mu for other threads */
     weft_task *task;        /* the serving task (guarded by rs->mu) */
-    weft_http_server *srv;
+    weft_web_server *srv;
     int result;
 };
 
 struct run_state {
-    weft_http_app *app;
-    weft_http_run_opts o;
+    weft_web_app *app;
+    weft_web_run_opts o;
     int n;
     struct run_worker *w;
     uint16_t port;
@@ -59,8 +59,8 @@ static struct run_state *current_run;
 static int worker_listen(struct run_worker *w)
 {
     struct run_state *rs = w->rs;
-    const weft_http_run_opts *o = &rs->o;
-    int err = weft_http_server_new(NULL, rs->app, &o->server, &w->srv);
+    const weft_web_run_opts *o = &rs->o;
+    int err = weft_web_server_new(NULL, rs->app, &o->server, &w->srv);
     if (err)
         return err;
     weft_server_opts sopts = {.reuse_port = rs->n > 1};
@@ -75,19 +75,19 @@ static int worker_listen(struct run_worker *w)
             fprintf(stderr, "weft: %s: %s\n", o->tls_cert, weft_tls_ctx_errdetail(ctx));
         } else {
             weft_tls_ctx_set_alpn(ctx, "http/1.1");
-            err = weft_http_server_listen_tls(w->srv, o->host, port, &sopts, ctx, NULL);
+            err = weft_web_server_listen_tls(w->srv, o->host, port, &sopts, ctx, NULL);
         }
         weft_tls_ctx_free(ctx); /* the server keeps its own reference */
         return err;
     }
-    return weft_http_server_listen(w->srv, o->host, port, &sopts);
+    return weft_web_server_listen(w->srv, o->host, port, &sopts);
 }
 
 static void worker_stop_cb(void *arg)
 {
     struct run_worker *w = arg;
     if (w->srv)
-        weft_http_server_close(w->srv);
+        weft_web_server_close(w->srv);
 }
 
 static void worker_cancel_cb(void *arg)
@@ -131,9 +131,9 @@ static int serve_task(void *arg)
 {
     struct run_worker *w = arg;
     struct run_state *rs = w->rs;
-    weft_http_server_serve_forever(w->srv);
+    weft_web_server_serve_forever(w->srv);
     uint64_t grace = rs->o.shutdown_grace_ns ? rs->o.shutdown_grace_ns : WEFT_SEC(10);
-    weft_http_server_shutdown(w->srv, grace);
+    weft_web_server_shutdown(w->srv, grace);
     return 0;
 }
 
@@ -166,7 +166,7 @@ static int worker_main(void *arg)
          * serve_forever returns at once on a closed server. */
         serve(w);
     }
-    weft_http_server_free(w->srv);
+    weft_web_server_free(w->srv);
     w->srv = NULL;
     pthread_mutex_lock(&rs->mu);
     w->loop = NULL;
@@ -193,7 +193,7 @@ static void stop_all(struct run_state *rs)
     if (!rs->stopping) {
         rs->stopping = true;
         if (rs->w[0].srv)
-            weft_http_server_close(rs->w[0].srv);
+            weft_web_server_close(rs->w[0].srv);
         for (int i = 1; i < rs->n; i++)
             post_to(rs, &rs->w[i], worker_stop_cb, &rs->w[i]);
         return;
@@ -244,7 +244,7 @@ static int main0(void *arg)
     if (!err)
         err = worker_listen(w0);
     if (!err) {
-        int port = weft_http_server_port(w0->srv);
+        int port = weft_web_server_port(w0->srv);
         if (port < 0)
             err = port;
         else
@@ -293,7 +293,7 @@ static int main0(void *arg)
     for (int i = 1; i < rs->n; i++)
         if (rs->w[i].started)
             pthread_join(rs->w[i].thread, NULL);
-    weft_http_server_free(w0->srv);
+    weft_web_server_free(w0->srv);
     w0->srv = NULL;
     if (sig) {
         weft_loop_remove_signal_handler(loop, SIGINT);
@@ -309,7 +309,7 @@ static int main0(void *arg)
     return err;
 }
 
-int weft_http_run_app(weft_http_app *app, const weft_http_run_opts *opts)
+int weft_web_run_app(weft_web_app *app, const weft_web_run_opts *opts)
 {
     if (!app)
         return -EINVAL;
@@ -355,7 +355,7 @@ int weft_http_run_app(weft_http_app *app, const weft_http_run_opts *opts)
     return r;
 }
 
-int weft_http_run_stop(void)
+int weft_web_run_stop(void)
 {
     pthread_mutex_lock(&current_mu);
     struct run_state *rs = current_run;

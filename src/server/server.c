@@ -4,7 +4,7 @@
  * serve_forever, graceful shutdown and free.
  *
  * The server is reference counted (the owner, each connection, each worker
- * task), so that a handler still running after weft_http_server_free() can
+ * task), so that a handler still running after weft_web_server_free() can
  * finish and let go of it.
  */
 #include <errno.h>
@@ -15,7 +15,7 @@
 
 /* ----------------------------------------------------------------- options */
 
-static void fill_defaults(weft_http_server_opts *o)
+static void fill_defaults(weft_web_server_opts *o)
 {
     weft_h1_limits d;
     weft_h1_limits_init(&d);
@@ -56,20 +56,20 @@ static void fill_defaults(weft_http_server_opts *o)
 
 static void log_flush_cb(void *arg)
 {
-    weft_http_server *srv = arg;
+    weft_web_server *srv = arg;
     srv->log_posted = false;
     weft__access_log_flush(srv);
     weft__server_unref_http(srv); /* taken when the call was posted */
 }
 
-int weft_http_server_new(weft_loop *loop, weft_http_app *app, const weft_http_server_opts *opts,
-                         weft_http_server **out)
+int weft_web_server_new(weft_loop *loop, weft_web_app *app, const weft_web_server_opts *opts,
+                         weft_web_server **out)
 {
     if (!loop)
         loop = weft_loop_current();
     if (!loop || !app || !out)
         return -EINVAL;
-    weft_http_server *srv = calloc(1, sizeof *srv);
+    weft_web_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return -ENOMEM;
     if (opts)
@@ -104,12 +104,12 @@ static void hx_destroy(struct hx *x)
     free(x);
 }
 
-void weft__server_ref_http(weft_http_server *srv)
+void weft__server_ref_http(weft_web_server *srv)
 {
     srv->refs++;
 }
 
-void weft__server_unref_http(weft_http_server *srv)
+void weft__server_unref_http(weft_web_server *srv)
 {
     if (--srv->refs)
         return;
@@ -131,7 +131,7 @@ void weft__server_unref_http(weft_http_server *srv)
 
 /* ------------------------------------------------------------- exchanges */
 
-struct hx *weft__hx_get(weft_http_server *srv)
+struct hx *weft__hx_get(weft_web_server *srv)
 {
     struct hx *x = srv->free_hx;
     if (x) {
@@ -156,7 +156,7 @@ struct hx *weft__hx_get(weft_http_server *srv)
     return x;
 }
 
-void weft__hx_put(weft_http_server *srv, struct hx *x)
+void weft__hx_put(weft_web_server *srv, struct hx *x)
 {
     weft__request_reset(x);
     weft__response_reset(x);
@@ -235,7 +235,7 @@ static const weft_protocol *factory(weft_server *ls, weft_transport *t, void *ud
                                     void **proto_ud)
 {
     (void)ls;
-    weft_http_server *srv = ud;
+    weft_web_server *srv = ud;
     if (srv->closed || srv->nconns >= srv->o.max_connections)
         return NULL;
     struct conn *c = weft__conn_new(srv, t, weft_transport_tls(t) != NULL);
@@ -246,7 +246,7 @@ static const weft_protocol *factory(weft_server *ls, weft_transport *t, void *ud
 }
 
 /* From the first listen or connection on, the app is read-only. */
-static void mark_app(weft_http_server *srv)
+static void mark_app(weft_web_server *srv)
 {
     if (!srv->app_marked) {
         srv->app_marked = true;
@@ -259,7 +259,7 @@ static void mark_app(weft_http_server *srv)
     }
 }
 
-static int add_listener(weft_http_server *srv, weft_server *ls)
+static int add_listener(weft_web_server *srv, weft_server *ls)
 {
     mark_app(srv);
     struct listener *l = malloc(sizeof *l);
@@ -276,7 +276,7 @@ static int add_listener(weft_http_server *srv, weft_server *ls)
     return 0;
 }
 
-int weft_http_server_listen(weft_http_server *srv, const char *host, uint16_t port,
+int weft_web_server_listen(weft_web_server *srv, const char *host, uint16_t port,
                             const weft_server_opts *sopts)
 {
     if (!srv)
@@ -290,7 +290,7 @@ int weft_http_server_listen(weft_http_server *srv, const char *host, uint16_t po
     return add_listener(srv, ls);
 }
 
-int weft_http_server_listen_tls(weft_http_server *srv, const char *host, uint16_t port,
+int weft_web_server_listen_tls(weft_web_server *srv, const char *host, uint16_t port,
                                 const weft_server_opts *sopts, weft_tls_ctx *ctx,
                                 const weft_tls_opts *topts)
 {
@@ -305,7 +305,7 @@ int weft_http_server_listen_tls(weft_http_server *srv, const char *host, uint16_
     return add_listener(srv, ls);
 }
 
-int weft_http_server_serve(weft_http_server *srv, weft_transport *t)
+int weft_web_server_serve(weft_web_server *srv, weft_transport *t)
 {
     if (!srv || !t)
         return -EINVAL;
@@ -323,14 +323,14 @@ int weft_http_server_serve(weft_http_server *srv, weft_transport *t)
     return 0;
 }
 
-int weft_http_server_port(const weft_http_server *srv)
+int weft_web_server_port(const weft_web_server *srv)
 {
     if (!srv->listeners)
         return -ENOTCONN;
     return weft_server_port(srv->listeners->srv);
 }
 
-int weft_http_server_sockname(const weft_http_server *srv, struct sockaddr_storage *ss,
+int weft_web_server_sockname(const weft_web_server *srv, struct sockaddr_storage *ss,
                               socklen_t *len)
 {
     if (!srv->listeners)
@@ -338,34 +338,34 @@ int weft_http_server_sockname(const weft_http_server *srv, struct sockaddr_stora
     return weft_server_sockname(srv->listeners->srv, 0, ss, len);
 }
 
-size_t weft_http_server_nconnections(const weft_http_server *srv)
+size_t weft_web_server_nconnections(const weft_web_server *srv)
 {
     return srv->nconns;
 }
 
-size_t weft_http_server_nactive(const weft_http_server *srv)
+size_t weft_web_server_nactive(const weft_web_server *srv)
 {
     return srv->nactive;
 }
 
-weft_loop *weft_http_server_loop(const weft_http_server *srv)
+weft_loop *weft_web_server_loop(const weft_web_server *srv)
 {
     return srv->loop;
 }
 
-weft_http_app *weft_http_server_app(const weft_http_server *srv)
+weft_web_app *weft_web_server_app(const weft_web_server *srv)
 {
     return srv->app;
 }
 
 /* -------------------------------------------------------------- waiting */
 
-static bool all_ended(const weft_http_server *srv)
+static bool all_ended(const weft_web_server *srv)
 {
     return srv->nconns == 0 && srv->nbusy == 0;
 }
 
-static void wake_waiters(weft_http_server *srv)
+static void wake_waiters(weft_web_server *srv)
 {
     for (struct srv_waiter *w = srv->waiters, *next; w; w = next) {
         next = w->next;
@@ -374,14 +374,14 @@ static void wake_waiters(weft_http_server *srv)
     }
 }
 
-void weft__server_notify_http(weft_http_server *srv)
+void weft__server_notify_http(weft_web_server *srv)
 {
     /* Called on every request; only shutdown / wait-closed waiters care. */
     if (srv->nwait_end)
         wake_waiters(srv);
 }
 
-static void waiter_unlink(weft_http_server *srv, struct srv_waiter *sw)
+static void waiter_unlink(weft_web_server *srv, struct srv_waiter *sw)
 {
     if (sw->prev)
         sw->prev->next = sw->next;
@@ -394,7 +394,7 @@ static void waiter_unlink(weft_http_server *srv, struct srv_waiter *sw)
 
 struct waiter_ctx {
     struct srv_waiter sw;
-    weft_http_server *srv;
+    weft_web_server *srv;
     struct weft__timer timer;
 };
 
@@ -413,7 +413,7 @@ static void waiter_timeout(void *arg)
 
 /* Wait for close (for_close) or for every connection and handler to end,
  * until deadline. */
-static int server_wait(weft_http_server *srv, bool for_close, uint64_t deadline, bool shielded)
+static int server_wait(weft_web_server *srv, bool for_close, uint64_t deadline, bool shielded)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -444,7 +444,7 @@ static int server_wait(weft_http_server *srv, bool for_close, uint64_t deadline,
 
 /* ---------------------------------------------------------------- ending */
 
-void weft_http_server_close(weft_http_server *srv)
+void weft_web_server_close(weft_web_server *srv)
 {
     if (!srv || srv->closed)
         return;
@@ -458,19 +458,19 @@ void weft_http_server_close(weft_http_server *srv)
     wake_waiters(srv);
 }
 
-int weft_http_server_serve_forever(weft_http_server *srv)
+int weft_web_server_serve_forever(weft_web_server *srv)
 {
     int r = server_wait(srv, true, WEFT_NEVER, false);
     if (r < 0 && r != -EPERM)
-        weft_http_server_close(srv);
+        weft_web_server_close(srv);
     return r;
 }
 
 /* Start draining: no new connections, idle ones closed, the rest closed
  * after their response. */
-static void begin_drain(weft_http_server *srv)
+static void begin_drain(weft_web_server *srv)
 {
-    weft_http_server_close(srv);
+    weft_web_server_close(srv);
     srv->draining = true;
     for (struct conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
@@ -479,7 +479,7 @@ static void begin_drain(weft_http_server *srv)
     weft__workers_stop_idle(srv);
 }
 
-static void abort_all(weft_http_server *srv)
+static void abort_all(weft_web_server *srv)
 {
     weft__workers_cancel_busy(srv);
     for (struct conn *c = srv->conns; c; c = c->next)
@@ -487,7 +487,7 @@ static void abort_all(weft_http_server *srv)
             weft_transport_abort(c->t);
 }
 
-int weft_http_server_shutdown(weft_http_server *srv, uint64_t grace_ns)
+int weft_web_server_shutdown(weft_web_server *srv, uint64_t grace_ns)
 {
     if (!weft__current_task)
         return -EPERM;
@@ -503,7 +503,7 @@ int weft_http_server_shutdown(weft_http_server *srv, uint64_t grace_ns)
     return r;
 }
 
-void weft_http_server_free(weft_http_server *srv)
+void weft_web_server_free(weft_web_server *srv)
 {
     if (!srv || srv->freed)
         return;

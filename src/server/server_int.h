@@ -5,9 +5,9 @@
  *
  * The objects and who owns what:
  *
- *   weft_http_app     routes, middleware, log settings; read-only once a
+ *   weft_web_app     routes, middleware, log settings; read-only once a
  *                     server listens or serves with it (app->running).
- *   weft_http_server  one loop's server: listeners, the list of connections,
+ *   weft_web_server  one loop's server: listeners, the list of connections,
  *                     the pools (exchanges, parked worker tasks), the
  *                     per-thread scratch read buffer and the access log buffer.
  *                     Reference counted: the owner, each connection and each
@@ -46,7 +46,7 @@
 #define WEFT__HTTP_MAX_MIDDLEWARE 32
 #define WEFT__HTTP_MAX_CAPTURES 16
 
-/* Defaults of weft_http_server_opts. */
+/* Defaults of weft_web_server_opts. */
 #define WEFT__HTTP_HEADER_TIMEOUT WEFT_SEC(10)
 #define WEFT__HTTP_BODY_TIMEOUT WEFT_SEC(60)
 #define WEFT__HTTP_KEEPALIVE_TIMEOUT WEFT_SEC(75)
@@ -83,19 +83,19 @@ struct weft__route {
     size_t nsegs;
     char *tail_prefix;         /* literal before a {name:.*} tail ("" if none) */
     char *tail_name;           /* NULL: no tail capture */
-    weft_http_handler handler;
+    weft_web_handler handler;
     void *ud;
 };
 
 struct weft__mw {
-    const weft_http_middleware *mw;
+    const weft_web_middleware *mw;
     void *ud;
 };
 
-struct weft_http_app {
+struct weft_web_app {
     struct weft__route *routes;
     size_t nroutes, cap;
-    weft_http_handler def;
+    weft_web_handler def;
     void *def_ud;
     struct weft__mw mw[WEFT__HTTP_MAX_MIDDLEWARE];
     size_t nmw;
@@ -103,7 +103,7 @@ struct weft_http_app {
     int log_fd;
     int log_fmt;
     char *server_header;       /* "Server: weft\r\n" ready to copy, or NULL */
-    struct weft__compress_cfg *compress; /* weft_http_app_use_compression's */
+    struct weft__compress_cfg *compress; /* weft_web_app_use_compression's */
     size_t server_header_len;
     atomic_int running;        /* servers using the app */
 };
@@ -112,7 +112,7 @@ struct weft_http_app {
  * match returns NULL and sets *status to 404 or 405 (with *allow holding
  * the Allow value in arena memory of the exchange). */
 struct hx;
-weft_http_handler weft__route_find(const weft_http_app *app, struct hx *x, void **ud,
+weft_web_handler weft__route_find(const weft_web_app *app, struct hx *x, void **ud,
                                    int *status, const char **allow);
 int weft__route_compile(struct weft__route *r, const char *method, const char *pattern);
 void weft__route_free(struct weft__route *r);
@@ -124,7 +124,7 @@ struct weft__capture {
     const char *value;
 };
 
-struct weft_http_req {
+struct weft_web_request {
     weft_h1_request h;         /* the parsed head: slices into the input buffer */
     const char *method;        /* NUL-terminated views (in place or arena) */
     const char *target;
@@ -156,7 +156,7 @@ enum { RF_NONE, RF_LENGTH, RF_CHUNKED, RF_CLOSE };
 /* Response states. */
 enum { RS_NEW, RS_PREPARING, RS_PREPARED, RS_DONE };
 
-struct weft_http_resp {
+struct weft_web_response {
     int status;
     const char *reason;        /* NULL: the standard one */
     weft_http_headers *headers;
@@ -169,7 +169,7 @@ struct weft_http_resp {
     bool close_after;          /* decided when the head was built */
     bool broken;               /* the body was cut short: close the connection */
     bool no_hooks;             /* a prepare hook failed: the 500 goes without */
-    const weft_http_body_filter *filter; /* transforms the body (coding) */
+    const weft_web_body_filter *filter; /* transforms the body (coding) */
     void *filter_ud;
     bool in_filter;            /* inside filter->write: emit goes out raw */
     bool filter_ended;         /* the filter got its last call */
@@ -193,8 +193,8 @@ struct arena_chunk {
 };
 
 struct hx {
-    struct weft_http_req req;
-    struct weft_http_resp resp;
+    struct weft_web_request req;
+    struct weft_web_response resp;
     struct conn *c;
     struct worker *w;
     uint8_t state;             /* XS_* */
@@ -279,7 +279,7 @@ enum {
 
 struct conn {
     weft_transport *t;
-    weft_http_server *srv;
+    weft_web_server *srv;
     struct conn *prev, *next;   /* the server's list */
     struct hx *x;               /* the exchange in flight, or NULL when idle */
     struct weft__timer timer;   /* the one timeout of the current phase */
@@ -290,7 +290,7 @@ struct conn {
 
 /* Protocol of server connections (conn.c). */
 extern const weft_protocol weft__http_conn_protocol;
-struct conn *weft__conn_new(weft_http_server *srv, weft_transport *t, bool tls);
+struct conn *weft__conn_new(weft_web_server *srv, weft_transport *t, bool tls);
 /* Run the connection's state machine from loop context (conn.c). */
 void weft__conn_process(struct conn *c);
 /* Set the timeout of the current phase. */
@@ -304,7 +304,7 @@ void weft__conn_wake(struct conn *c, struct weft__wait *w, int result);
 
 struct worker {
     weft_task *task;
-    weft_http_server *srv;
+    weft_web_server *srv;
     struct weft__wait park;     /* parked: waiting for the next job */
     struct hx *job;
     struct worker *prev, *next; /* the server's idle or busy list */
@@ -313,12 +313,12 @@ struct worker {
 
 /* Hand x to a worker (worker.c): at once if one is parked and we are in
  * loop context, else through a new task. Returns 0 or -ENOMEM. */
-int weft__worker_start(weft_http_server *srv, struct hx *x);
+int weft__worker_start(weft_web_server *srv, struct hx *x);
 /* Start one worker that parks at once (so the first request finds one). */
-void weft__workers_prime(weft_http_server *srv);
+void weft__workers_prime(weft_web_server *srv);
 /* Cancel parked workers (they end), or every busy one too. */
-void weft__workers_stop_idle(weft_http_server *srv);
-void weft__workers_cancel_busy(weft_http_server *srv);
+void weft__workers_stop_idle(weft_web_server *srv);
+void weft__workers_cancel_busy(weft_web_server *srv);
 
 /* -------------------------------------------------------------- servers */
 
@@ -333,10 +333,10 @@ struct srv_waiter {
     bool for_close;             /* serve_forever: wake on close, else when all ended */
 };
 
-struct weft_http_server {
+struct weft_web_server {
     weft_loop *loop;
-    weft_http_app *app;
-    weft_http_server_opts o;    /* with defaults filled in */
+    weft_web_app *app;
+    weft_web_server_opts o;    /* with defaults filled in */
     int refs;
     bool closed;                /* not accepting */
     bool draining;              /* shutting down: close after each response */
@@ -364,13 +364,13 @@ struct weft_http_server {
     struct weft__call log_call;
 };
 
-void weft__server_ref_http(weft_http_server *srv);
-void weft__server_unref_http(weft_http_server *srv);
+void weft__server_ref_http(weft_web_server *srv);
+void weft__server_unref_http(weft_web_server *srv);
 /* Exchanges from the pool (server.c). */
-struct hx *weft__hx_get(weft_http_server *srv);
-void weft__hx_put(weft_http_server *srv, struct hx *x);
+struct hx *weft__hx_get(weft_web_server *srv);
+void weft__hx_put(weft_web_server *srv, struct hx *x);
 /* A connection ended / a request started or ended: wakes shutdown waiters. */
-void weft__server_notify_http(weft_http_server *srv);
+void weft__server_notify_http(weft_web_server *srv);
 
 /* ---------------------------------------------------------- compression */
 
@@ -384,7 +384,7 @@ void weft__compress_thread_release(void);
 
 /* Append the log line of a finished request (access_log.c). */
 void weft__access_log(struct hx *x);
-void weft__access_log_flush(weft_http_server *srv);
+void weft__access_log_flush(weft_web_server *srv);
 /* The line of an answer no handler gave (a bad request, a timeout): raw is
  * what arrived of the request (its first line is logged, escaped), or NULL. */
 void weft__access_log_canned(struct conn *c, int status, const char *raw, size_t len);

@@ -23,7 +23,7 @@
 
 static const char *const default_index[] = { "index.html", "index.htm", NULL };
 
-void weft_http_static_free(weft_http_static *st)
+void weft_web_static_free(weft_web_static *st)
 {
     if (!st)
         return;
@@ -88,24 +88,24 @@ static int clean_prefix(const char *prefix, char **out, size_t *len)
     return *out ? 0 : -ENOMEM;
 }
 
-int weft_http_static_new(const char *root, const weft_http_static_opts *opts,
-                         weft_http_static **out)
+int weft_web_static_new(const char *root, const weft_web_static_opts *opts,
+                         weft_web_static **out)
 {
-    static const weft_http_static_opts none;
+    static const weft_web_static_opts none;
     if (!root || !out)
         return -EINVAL;
     if (!opts)
         opts = &none;
-    if ((unsigned)opts->hidden > WEFT_HTTP_STATIC_HIDDEN_SHOW)
+    if ((unsigned)opts->hidden > WEFT_WEB_STATIC_HIDDEN_SHOW)
         return -EINVAL;
-    weft_http_static *st = calloc(1, sizeof *st);
+    weft_web_static *st = calloc(1, sizeof *st);
     if (!st)
         return -ENOMEM;
     st->root.fd = -1;
     st->listing = opts->listing;
     st->no_symlinks = opts->no_symlinks;
-    st->hidden = opts->hidden == WEFT_HTTP_STATIC_HIDDEN_SHOW   ? WEFT__STATIC_HIDDEN_SHOW
-                 : opts->hidden == WEFT_HTTP_STATIC_HIDDEN_DENY ? WEFT__STATIC_HIDDEN_DENY
+    st->hidden = opts->hidden == WEFT_WEB_STATIC_HIDDEN_SHOW   ? WEFT__STATIC_HIDDEN_SHOW
+                 : opts->hidden == WEFT_WEB_STATIC_HIDDEN_DENY ? WEFT__STATIC_HIDDEN_DENY
                                                                 : WEFT__STATIC_HIDDEN_HIDE;
     st->max_ranges = opts->max_ranges ? opts->max_ranges : WEFT__STATIC_MAX_RANGES;
     st->max_listing = opts->max_listing ? opts->max_listing : WEFT__STATIC_LISTING_MAX;
@@ -117,14 +117,14 @@ int weft_http_static_new(const char *root, const weft_http_static_opts *opts,
         (rc = copy_value(opts->cache_control, &st->cache_control)) < 0 ||
         (rc = weft__static_mime_new(*mt ? mt : NULL, &st->mime)) < 0 ||
         (rc = weft__static_root_open(root, &st->root)) < 0) {
-        weft_http_static_free(st);
+        weft_web_static_free(st);
         return rc;
     }
     *out = st;
     return 0;
 }
 
-const char *weft_http_static_root(const weft_http_static *st)
+const char *weft_web_static_root(const weft_web_static *st)
 {
     return st->root.real;
 }
@@ -181,21 +181,21 @@ static void put_url_path(weft__sb *sb, const char *clean, size_t n)
 
 /* 301 to the folder's URL with its trailing slash, like nginx and
  * python -m http.server. */
-static int redirect_to_dir(weft_http_request *req, weft_http_response *resp, const char *clean,
+static int redirect_to_dir(weft_web_request *req, weft_web_response *resp, const char *clean,
                            size_t n)
 {
     weft__sb sb = { 0 };
     put_url_path(&sb, clean, n);
-    const char *q = weft_http_request_query_string(req);
+    const char *q = weft_web_request_query_string(req);
     if (q) {
         weft__sb_putc(&sb, '?');
         weft__sb_puts(&sb, q);
     }
     if (sb.err)
         return sb.err;
-    int rc = weft_http_response_set_header(resp, "Location", sb.p);
+    int rc = weft_web_response_set_header(resp, "Location", sb.p);
     if (rc == 0)
-        rc = weft_http_response_set_status(resp, 301);
+        rc = weft_web_response_set_status(resp, 301);
     if (rc == 0) {
         weft__sb body = { 0 };
         weft__sb_puts(&body, "<!DOCTYPE html>\n<title>301 Moved Permanently</title>\n"
@@ -203,14 +203,14 @@ static int redirect_to_dir(weft_http_request *req, weft_http_response *resp, con
         weft__static_html_escape(&body, sb.p, sb.len);
         weft__sb_puts(&body, "\">here</a>.</p>\n");
         rc = body.err ? body.err
-                      : weft_http_response_send_text(resp, "text/html; charset=utf-8", body.p);
+                      : weft_web_response_send_text(resp, "text/html; charset=utf-8", body.p);
         weft__sb_free(&body);
     }
     weft__sb_free(&sb);
     return rc;
 }
 
-static int send_listing(const weft_http_static *st, weft_http_response *resp, int dirfd,
+static int send_listing(const weft_web_static *st, weft_web_response *resp, int dirfd,
                         const char *clean, size_t n)
 {
     struct weft__static_entry *e;
@@ -231,11 +231,11 @@ static int send_listing(const weft_http_static *st, weft_http_response *resp, in
     weft__static_entries_free(e, (size_t)k);
     /* A listing changes whenever the folder does: never cache it blind. */
     if (rc == 0)
-        rc = weft_http_response_set_header(resp, "Cache-Control", "no-cache");
+        rc = weft_web_response_set_header(resp, "Cache-Control", "no-cache");
     if (rc == 0)
-        rc = weft_http_response_set_header(resp, "Content-Type", "text/html; charset=utf-8");
+        rc = weft_web_response_set_header(resp, "Content-Type", "text/html; charset=utf-8");
     if (rc == 0)
-        rc = weft_http_response_send(resp, page.p, page.len);
+        rc = weft_web_response_send(resp, page.p, page.len);
     weft__sb_free(&url);
     weft__sb_free(&page);
     return rc;
@@ -244,8 +244,8 @@ static int send_listing(const weft_http_static *st, weft_http_response *resp, in
 /* Serve a folder: its index file, else its listing, else 403. clean[0..n)
  * is the URL's clean path, rel its part beneath the root (a suffix of
  * clean, maybe empty); clean has room for "/" and a file name after it. */
-static int serve_dir(const weft_http_static *st, weft_http_request *req,
-                     weft_http_response *resp, int dirfd, char *clean, size_t n,
+static int serve_dir(const weft_web_static *st, weft_web_request *req,
+                     weft_web_response *resp, int dirfd, char *clean, size_t n,
                      const char *rel)
 {
     bool nested = *rel != '\0';
@@ -282,17 +282,17 @@ static int serve_dir(const weft_http_static *st, weft_http_request *req,
     return send_listing(st, resp, dirfd, clean, n);
 }
 
-int weft_http_static_handler(weft_http_request *req, weft_http_response *resp, void *ud)
+int weft_web_static_handler(weft_web_request *req, weft_web_response *resp, void *ud)
 {
-    const weft_http_static *st = ud;
-    int m = weft_http_request_method_id(req);
+    const weft_web_static *st = ud;
+    int m = weft_web_request_method_id(req);
     if (m != WEFT_H1_METHOD_GET && m != WEFT_H1_METHOD_HEAD) {
-        int rc = weft_http_response_set_header(resp, "Allow", "GET, HEAD");
+        int rc = weft_web_response_set_header(resp, "Allow", "GET, HEAD");
         return rc < 0 ? rc : 405;
     }
     const char *path;
     size_t plen;
-    if (!raw_path(weft_http_request_target(req), &path, &plen))
+    if (!raw_path(weft_web_request_target(req), &path, &plen))
         return 400;
     /* Room for the clean path and an index file name after it. */
     char clean[WEFT__STATIC_PATH_MAX + 2 + NAME_MAX];

@@ -243,9 +243,9 @@ void weft__static_html_escape(weft__sb *sb, const char *s, size_t len);
 
 /* ---------------------------------------------------------------- handler */
 
-/* What weft_http_static_new made of its options (read-only afterwards, so
+/* What weft_web_static_new made of its options (read-only afterwards, so
  * every worker thread can share it). */
-struct weft_http_static {
+struct weft_web_static {
     struct weft__static_root root;
     weft__static_mime *mime;
     char **index;             /* NULL-terminated, owned */
@@ -260,15 +260,15 @@ struct weft_http_static {
     size_t max_listing;
 };
 
-struct weft_http_request;
-struct weft_http_response;
+struct weft_web_request;
+struct weft_web_response;
 
 /* Answer with the regular file fd (its stat: sb; name: its path relative
  * to the root, for its type): preconditions, Range, then the body. The
  * caller keeps and closes fd. Returns as a handler does (0, a status, or
  * an error). */
-int weft__static_send_file(const struct weft_http_static *st, struct weft_http_request *req,
-                           struct weft_http_response *resp, int fd, const struct stat *sb,
+int weft__static_send_file(const struct weft_web_static *st, struct weft_web_request *req,
+                           struct weft_web_response *resp, int fd, const struct stat *sb,
                            const char *name);
 
 #endif

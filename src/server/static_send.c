@@ -53,14 +53,14 @@ static void join(struct req_hdrs *h, int k, const char *value)
     h->v[k] = j;
 }
 
-static void collect(weft_http_request *req, struct req_hdrs *h)
+static void collect(weft_web_request *req, struct req_hdrs *h)
 {
     memset(h, 0, sizeof *h);
-    size_t count = weft_http_request_header_count(req);
+    size_t count = weft_web_request_header_count(req);
     for (size_t i = 0; i < count; i++) {
         const char *name, *value;
         size_t nlen;
-        if (weft_http_request_header_at(req, i, &name, &nlen, &value, NULL) < 0)
+        if (weft_web_request_header_at(req, i, &name, &nlen, &value, NULL) < 0)
             break;
         char c = name[0] | 0x20;
         if (c != 'i' && c != 'r')
@@ -88,9 +88,9 @@ static void release(struct req_hdrs *h)
 
 /* Set a header, remembering the first failure (the list refuses only what
  * could not be sent anyway). */
-static void set(weft_http_response *resp, const char *name, const char *value, int *err)
+static void set(weft_web_response *resp, const char *name, const char *value, int *err)
 {
-    int rc = weft_http_response_set_header(resp, name, value);
+    int rc = weft_web_response_set_header(resp, name, value);
     if (rc < 0 && *err == 0)
         *err = rc;
 }
@@ -101,9 +101,9 @@ static void set(weft_http_response *resp, const char *name, const char *value, i
  * read on its own (measured: the 1 MiB benchmark goes from about 0.7x to
  * par with nginx). Plain TCP sockets only; a layered transport (TLS) has no
  * fd here. Returns the fd to uncork, or -1. */
-static int cork(weft_http_request *req)
+static int cork(weft_web_request *req)
 {
-    int fd = weft_transport_fd(weft_http_request_transport(req));
+    int fd = weft_transport_fd(weft_web_request_transport(req));
     int one = 1;
     if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one) < 0)
         return -1;
@@ -118,7 +118,7 @@ static void uncork(int fd)
         setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
 }
 
-static int send_ranges(const struct weft_http_static *st, weft_http_response *resp, int fd,
+static int send_ranges(const struct weft_web_static *st, weft_web_response *resp, int fd,
                        uint64_t size, const char *ctype, const struct weft__static_range *r,
                        int n)
 {
@@ -130,10 +130,10 @@ static int send_ranges(const struct weft_http_static *st, weft_http_response *re
         set(resp, "Content-Type", ctype, &err);
         set(resp, "Content-Range", buf, &err);
         uint64_t len = r[0].last - r[0].first + 1;
-        if (err || (err = weft_http_response_set_status(resp, 206)) < 0 ||
-            (err = weft_http_response_set_content_length(resp, len)) < 0)
+        if (err || (err = weft_web_response_set_status(resp, 206)) < 0 ||
+            (err = weft_web_response_set_content_length(resp, len)) < 0)
             return err;
-        return weft_http_response_sendfile(resp, fd, (off_t)r[0].first, (size_t)len);
+        return weft_web_response_sendfile(resp, fd, (off_t)r[0].first, (size_t)len);
     }
     (void)st;
     char boundary[25];
@@ -141,8 +141,8 @@ static int send_ranges(const struct weft_http_static *st, weft_http_response *re
     snprintf(buf, sizeof buf, "multipart/byteranges; boundary=%s", boundary);
     set(resp, "Content-Type", buf, &err);
     uint64_t total = weft__static_multipart_length(boundary, ctype, r, (size_t)n, size);
-    if (err || (err = weft_http_response_set_status(resp, 206)) < 0 ||
-        (err = weft_http_response_set_content_length(resp, total)) < 0)
+    if (err || (err = weft_web_response_set_status(resp, 206)) < 0 ||
+        (err = weft_web_response_set_content_length(resp, total)) < 0)
         return err;
     size_t hcap = strlen(ctype) + 256;
     char *head = malloc(hcap);
@@ -155,24 +155,24 @@ static int send_ranges(const struct weft_http_static *st, weft_http_response *re
             rc = hl;
             break;
         }
-        rc = weft_http_response_write(resp, head, (size_t)hl);
+        rc = weft_web_response_write(resp, head, (size_t)hl);
         if (rc == 0)
-            rc = weft_http_response_sendfile(resp, fd, (off_t)r[i].first,
+            rc = weft_web_response_sendfile(resp, fd, (off_t)r[i].first,
                                              (size_t)(r[i].last - r[i].first + 1));
     }
     if (rc == 0) {
         int tl = weft__static_part_tail(head, hcap, boundary);
-        rc = tl < 0 ? tl : weft_http_response_write(resp, head, (size_t)tl);
+        rc = tl < 0 ? tl : weft_web_response_write(resp, head, (size_t)tl);
     }
     free(head);
     return rc;
 }
 
-int weft__static_send_file(const struct weft_http_static *st, weft_http_request *req,
-                           weft_http_response *resp, int fd, const struct stat *sb,
+int weft__static_send_file(const struct weft_web_static *st, weft_web_request *req,
+                           weft_web_response *resp, int fd, const struct stat *sb,
                            const char *name)
 {
-    bool head = weft_http_request_method_id(req) == WEFT_H1_METHOD_HEAD;
+    bool head = weft_web_request_method_id(req) == WEFT_H1_METHOD_HEAD;
     uint64_t size = (uint64_t)sb->st_size;
     char etag[WEFT__STATIC_ETAG_MAX], lm[WEFT_HTTP_DATE_LEN + 1];
     weft__static_etag(sb, etag);
@@ -215,14 +215,14 @@ int weft__static_send_file(const struct weft_http_static *st, weft_http_request 
     if (cond == 304) {
         /* No body, no Content-Type/Length: what a 200 would have said about
          * caching (ETag, Last-Modified, Cache-Control) is all it carries. */
-        rc = weft_http_response_set_status(resp, 304);
+        rc = weft_web_response_set_status(resp, 304);
         /* The server would frame an unprepared empty answer with
          * Content-Length: 0, which a 304 must not claim; the length of the
          * 200 is what RFC 9110 §8.6 allows. */
         if (rc == 0)
-            rc = weft_http_response_set_content_length(resp, size);
+            rc = weft_web_response_set_content_length(resp, size);
         if (rc == 0)
-            rc = weft_http_response_prepare(resp);
+            rc = weft_web_response_prepare(resp);
         goto out;
     }
 
@@ -270,14 +270,14 @@ int weft__static_send_file(const struct weft_http_static *st, weft_http_request 
         rc = err;
         goto out;
     }
-    rc = weft_http_response_set_content_length(resp, size);
+    rc = weft_web_response_set_content_length(resp, size);
     if (rc == 0 && !head && size > 0) {
         int cfd = cork(req);
-        rc = weft_http_response_sendfile(resp, fd, 0, (size_t)size);
+        rc = weft_web_response_sendfile(resp, fd, 0, (size_t)size);
         uncork(cfd);
     }
     else if (rc == 0)
-        rc = weft_http_response_prepare(resp); /* the head, with the length, and no body */
+        rc = weft_web_response_prepare(resp); /* the head, with the length, and no body */
 out:
     release(&h);
     return rc;

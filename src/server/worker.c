@@ -43,15 +43,15 @@ static void list_del(struct worker **head, struct worker *w)
 }
 
 /* Run the middleware and the handler for x, then end the response. */
-static void run_request(weft_http_server *srv, struct hx *x)
+static void run_request(weft_web_server *srv, struct hx *x)
 {
-    weft_http_app *app = srv->app;
-    weft_http_req *req = &x->req;
-    weft_http_resp *resp = &x->resp;
+    weft_web_app *app = srv->app;
+    weft_web_request *req = &x->req;
+    weft_web_response *resp = &x->resp;
     int result = 0;
     bool answered = false;
     for (size_t i = 0; i < app->nmw; i++) {
-        const weft_http_middleware *mw = app->mw[i].mw;
+        const weft_web_middleware *mw = app->mw[i].mw;
         if (!mw->before)
             continue;
         int r = mw->before(req, resp, app->mw[i].ud);
@@ -65,18 +65,18 @@ static void run_request(weft_http_server *srv, struct hx *x)
         void *hud = NULL;
         int status = 0;
         const char *allow = NULL;
-        weft_http_handler h = weft__route_find(app, x, &hud, &status, &allow);
+        weft_web_handler h = weft__route_find(app, x, &hud, &status, &allow);
         if (h) {
             result = h(req, resp, hud);
         } else {
             if (allow)
-                weft_http_resp_set_header(resp, "Allow", allow);
+                weft_web_response_set_header(resp, "Allow", allow);
             result = status;
         }
     }
     weft__response_finish(x, result);
     for (size_t i = app->nmw; i-- > 0;) {
-        const weft_http_middleware *mw = app->mw[i].mw;
+        const weft_web_middleware *mw = app->mw[i].mw;
         if (mw->after)
             mw->after(req, resp, result, app->mw[i].ud);
     }
@@ -97,7 +97,7 @@ static void park_unhook(struct weft__wait *wt)
 static int worker_main(void *arg)
 {
     struct worker *w = arg;
-    weft_http_server *srv = w->srv;
+    weft_web_server *srv = w->srv;
     for (;;) {
         struct hx *x = w->job;
         if (x) {
@@ -131,7 +131,7 @@ static int worker_main(void *arg)
     return 0;
 }
 
-int weft__worker_start(weft_http_server *srv, struct hx *x)
+int weft__worker_start(weft_web_server *srv, struct hx *x)
 {
     struct worker *w = srv->idle_workers;
     if (w) {
@@ -164,7 +164,7 @@ int weft__worker_start(weft_http_server *srv, struct hx *x)
     return 0;
 }
 
-void weft__workers_prime(weft_http_server *srv)
+void weft__workers_prime(weft_web_server *srv)
 {
     if (srv->nidle || srv->nbusy)
         return;
@@ -181,7 +181,7 @@ void weft__workers_prime(weft_http_server *srv)
     weft__server_ref_http(srv);
 }
 
-void weft__workers_stop_idle(weft_http_server *srv)
+void weft__workers_stop_idle(weft_web_server *srv)
 {
     /* Cancelling interrupts the park wait; its unhook unlinks the worker. */
     while (srv->idle_workers) {
@@ -191,7 +191,7 @@ void weft__workers_stop_idle(weft_http_server *srv)
     }
 }
 
-void weft__workers_cancel_busy(weft_http_server *srv)
+void weft__workers_cancel_busy(weft_web_server *srv)
 {
     for (struct worker *w = srv->busy_workers; w; w = w->next)
         weft_task_cancel(w->task);

@@ -35,37 +35,37 @@
 
 struct live {
     pthread_t th;
-    weft_http_server_opts opts;
+    weft_web_server_opts opts;
     weft_loop *loop;
-    weft_http_server *srv;
-    weft_http_app *app;
+    weft_web_server *srv;
+    weft_web_app *app;
     atomic_int port;        /* > 0 once listening, < 0 on failure */
     atomic_int calls;       /* handler runs */
     int shutdown_rc;
-    bool compress;          /* weft_http_app_use_compression */
+    bool compress;          /* weft_web_app_use_compression */
     const char *tls_chain;  /* listen for HTTPS with this chain and key */
     const char *tls_key;
     char file[256];         /* served by /file */
     uint64_t file_len;      /* what /file promises (may exceed the file) */
 };
 
-static int h_hello(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_hello(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct live *l = ud;
     atomic_fetch_add(&l->calls, 1);
     (void)req;
-    return weft_http_resp_send_text(resp, "text/plain", "hello\n");
+    return weft_web_response_send_text(resp, "text/plain", "hello\n");
 }
 
 /* Echo the body back with its length and a digest-like sum. */
-static int h_upload(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_upload(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct live *l = ud;
     atomic_fetch_add(&l->calls, 1);
     char buf[65536];
     uint64_t total = 0, sum = 0;
     for (;;) {
-        int n = weft_http_req_read(req, buf, sizeof buf);
+        int n = weft_web_request_read(req, buf, sizeof buf);
         if (n < 0)
             return n;
         if (n == 0)
@@ -76,26 +76,26 @@ static int h_upload(weft_http_req *req, weft_http_resp *resp, void *ud)
     }
     char out[128];
     snprintf(out, sizeof out, "%llu %llu\n", (unsigned long long)total, (unsigned long long)sum);
-    return weft_http_resp_send_text(resp, "text/plain", out);
+    return weft_web_response_send_text(resp, "text/plain", out);
 }
 
-static int h_echo(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_echo(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct live *l = ud;
     atomic_fetch_add(&l->calls, 1);
     const char *d;
     size_t n;
-    int r = weft_http_req_read_body(req, &d, &n);
+    int r = weft_web_request_read_body(req, &d, &n);
     if (r < 0)
         return r;
-    const char *ct = weft_http_req_header(req, "Content-Type");
+    const char *ct = weft_web_request_header(req, "Content-Type");
     if (ct)
-        weft_http_resp_set_header(resp, "Content-Type", ct);
-    return weft_http_resp_send(resp, d, n);
+        weft_web_response_set_header(resp, "Content-Type", ct);
+    return weft_web_response_send(resp, d, n);
 }
 
 /* 1 MiB streamed in 4 KiB chunks (chunked). */
-static int h_stream(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_stream(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct live *l = ud;
     (void)req;
@@ -103,14 +103,14 @@ static int h_stream(weft_http_req *req, weft_http_resp *resp, void *ud)
     char block[4096];
     for (int i = 0; i < 256; i++) {
         memset(block, 'a' + i % 26, sizeof block);
-        int r = weft_http_resp_write(resp, block, sizeof block);
+        int r = weft_web_response_write(resp, block, sizeof block);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-static int h_slow(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_slow(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct live *l = ud;
     (void)req;
@@ -118,11 +118,11 @@ static int h_slow(weft_http_req *req, weft_http_resp *resp, void *ud)
     int r = weft_sleep(WEFT_MSEC(300));
     if (r < 0)
         return r;
-    return weft_http_resp_send_text(resp, "text/plain", "slow\n");
+    return weft_web_response_send_text(resp, "text/plain", "slow\n");
 }
 
 /* The file, by sendfile: Content-Length first, then the bytes. */
-static int h_file(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_file(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct live *l = ud;
     (void)req;
@@ -130,51 +130,51 @@ static int h_file(weft_http_req *req, weft_http_resp *resp, void *ud)
     int fd = open(l->file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 404;
-    weft_http_resp_set_header(resp, "Content-Type", "application/octet-stream");
-    weft_http_resp_set_content_length(resp, l->file_len);
-    int r = weft_http_resp_sendfile(resp, fd, 0, (size_t)l->file_len);
+    weft_web_response_set_header(resp, "Content-Type", "application/octet-stream");
+    weft_web_response_set_content_length(resp, l->file_len);
+    int r = weft_web_response_sendfile(resp, fd, 0, (size_t)l->file_len);
     close(fd);
     return r;
 }
 
 /* 200 KB of HTML-ish text, from a file (sendfile through the encoder) or
  * from memory. */
-static int h_text(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_text(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct live *l = ud;
     atomic_fetch_add(&l->calls, 1);
-    weft_http_resp_set_header(resp, "Content-Type", "text/html");
-    if (weft_http_req_query_string(req)) {
+    weft_web_response_set_header(resp, "Content-Type", "text/html");
+    if (weft_web_request_query_string(req)) {
         int fd = open(l->file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return 404;
-        weft_http_resp_set_content_length(resp, l->file_len);
-        int r = weft_http_resp_sendfile(resp, fd, 0, (size_t)l->file_len);
+        weft_web_response_set_content_length(resp, l->file_len);
+        int r = weft_web_response_sendfile(resp, fd, 0, (size_t)l->file_len);
         close(fd);
         return r;
     }
     static char text[200000];
     for (size_t i = 0; i < sizeof text; i++)
         text[i] = "<li>an item of a long list</li>\n"[i % 32];
-    return weft_http_resp_send(resp, text, sizeof text);
+    return weft_web_response_send(resp, text, sizeof text);
 }
 
 static int server_main(void *arg)
 {
     struct live *l = arg;
-    int err = weft_http_app_new(&l->app);
+    int err = weft_web_app_new(&l->app);
     if (!err) {
-        weft_http_app_get(l->app, "/", h_hello, l);
-        weft_http_app_post(l->app, "/upload", h_upload, l);
-        weft_http_app_add_route(l->app, "PUT", "/upload", h_upload, l);
-        weft_http_app_post(l->app, "/echo", h_echo, l);
-        weft_http_app_get(l->app, "/stream", h_stream, l);
-        weft_http_app_get(l->app, "/slow", h_slow, l);
-        weft_http_app_get(l->app, "/file", h_file, l);
-        weft_http_app_get(l->app, "/text", h_text, l);
+        weft_web_app_get(l->app, "/", h_hello, l);
+        weft_web_app_post(l->app, "/upload", h_upload, l);
+        weft_web_app_add_route(l->app, "PUT", "/upload", h_upload, l);
+        weft_web_app_post(l->app, "/echo", h_echo, l);
+        weft_web_app_get(l->app, "/stream", h_stream, l);
+        weft_web_app_get(l->app, "/slow", h_slow, l);
+        weft_web_app_get(l->app, "/file", h_file, l);
+        weft_web_app_get(l->app, "/text", h_text, l);
         if (l->compress)
-            weft_http_app_use_compression(l->app, NULL);
-        err = weft_http_server_new(NULL, l->app, &l->opts, &l->srv);
+            weft_web_app_use_compression(l->app, NULL);
+        err = weft_web_server_new(NULL, l->app, &l->opts, &l->srv);
     }
     if (!err && l->tls_chain) {
         weft_tls_ctx *ctx;
@@ -182,21 +182,21 @@ static int server_main(void *arg)
         if (!err) {
             err = weft_tls_ctx_load_cert_chain(ctx, l->tls_chain, l->tls_key);
             if (!err)
-                err = weft_http_server_listen_tls(l->srv, "127.0.0.1", 0, NULL, ctx, NULL);
+                err = weft_web_server_listen_tls(l->srv, "127.0.0.1", 0, NULL, ctx, NULL);
             weft_tls_ctx_free(ctx);
         }
     } else if (!err) {
-        err = weft_http_server_listen(l->srv, "127.0.0.1", 0, NULL);
+        err = weft_web_server_listen(l->srv, "127.0.0.1", 0, NULL);
     }
     if (err) {
         atomic_store(&l->port, err);
         return err;
     }
     l->loop = weft_loop_current();
-    atomic_store(&l->port, weft_http_server_port(l->srv));
-    weft_http_server_serve_forever(l->srv);
-    l->shutdown_rc = weft_http_server_shutdown(l->srv, WEFT_SEC(5));
-    weft_http_server_free(l->srv);
+    atomic_store(&l->port, weft_web_server_port(l->srv));
+    weft_web_server_serve_forever(l->srv);
+    l->shutdown_rc = weft_web_server_shutdown(l->srv, WEFT_SEC(5));
+    weft_web_server_free(l->srv);
     return 0;
 }
 
@@ -206,7 +206,7 @@ static void *server_thread(void *arg)
     return NULL;
 }
 
-static void live_start_tls(struct live *l, const weft_http_server_opts *o, bool compress,
+static void live_start_tls(struct live *l, const weft_web_server_opts *o, bool compress,
                            const char *chain, const char *key)
 {
     memset(l, 0, sizeof *l);
@@ -221,26 +221,26 @@ static void live_start_tls(struct live *l, const weft_http_server_opts *o, bool 
     assert_true(atomic_load(&l->port) > 0);
 }
 
-static void live_start_with(struct live *l, const weft_http_server_opts *o, bool compress)
+static void live_start_with(struct live *l, const weft_web_server_opts *o, bool compress)
 {
     live_start_tls(l, o, compress, NULL, NULL);
 }
 
-static void live_start(struct live *l, const weft_http_server_opts *o)
+static void live_start(struct live *l, const weft_web_server_opts *o)
 {
     live_start_with(l, o, false);
 }
 
 static void close_cb(void *ud)
 {
-    weft_http_server_close(ud);
+    weft_web_server_close(ud);
 }
 
 static void live_stop(struct live *l)
 {
     assert_int_equal(weft_loop_call_soon_threadsafe(l->loop, close_cb, l->srv), 0);
     pthread_join(l->th, NULL);
-    weft_http_app_free(l->app);
+    weft_web_app_free(l->app);
 }
 
 /* ------------------------------------------------------------ raw clients */
@@ -323,7 +323,7 @@ static void curl_clients(void **state)
     (void)state;
     int fds0 = weft_test_count_fds();
     struct live l;
-    weft_http_server_opts o = {.limits.max_body = 16u << 20};
+    weft_web_server_opts o = {.limits.max_body = 16u << 20};
     live_start(&l, &o);
     int port = atomic_load(&l.port);
     char cmd[2048], out[65536];
@@ -507,7 +507,7 @@ static void malformed_and_smuggling(void **state)
 static void slowloris_cut_off(void **state)
 {
     (void)state;
-    weft_http_server_opts o = {.header_timeout_ns = WEFT_MSEC(800)};
+    weft_web_server_opts o = {.header_timeout_ns = WEFT_MSEC(800)};
     struct live l;
     live_start(&l, &o);
     int port = atomic_load(&l.port);
@@ -569,7 +569,7 @@ static void graceful_shutdown_in_flight(void **state)
     close(busy);
     close(idle);
     pthread_join(l.th, NULL);
-    weft_http_app_free(l.app);
+    weft_web_app_free(l.app);
     assert_int_equal(l.shutdown_rc, 0);
     /* No longer listening. */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -657,19 +657,19 @@ static void sendfile_downloads(void **state)
 static int rss_server_main(void *arg)
 {
     int wfd = *(int *)arg;
-    weft_http_app *app;
-    weft_http_server *srv;
+    weft_web_app *app;
+    weft_web_server *srv;
     struct live dummy = {0};
-    if (weft_http_app_new(&app) != 0)
+    if (weft_web_app_new(&app) != 0)
         return 1;
-    weft_http_app_get(app, "/", h_hello, &dummy);
-    if (weft_http_server_new(NULL, app, NULL, &srv) != 0 ||
-        weft_http_server_listen(srv, "127.0.0.1", 0, NULL) != 0)
+    weft_web_app_get(app, "/", h_hello, &dummy);
+    if (weft_web_server_new(NULL, app, NULL, &srv) != 0 ||
+        weft_web_server_listen(srv, "127.0.0.1", 0, NULL) != 0)
         return 1;
-    int port = weft_http_server_port(srv);
+    int port = weft_web_server_port(srv);
     if (write(wfd, &port, sizeof port) != sizeof port)
         return 1;
-    weft_http_server_serve_forever(srv); /* until SIGKILL */
+    weft_web_server_serve_forever(srv); /* until SIGKILL */
     return 0;
 }
 
@@ -836,28 +836,28 @@ static void https_clients(void **state)
 /* ------------------------------------------------------------ run_app */
 
 struct run_ctx {
-    weft_http_app *app;
+    weft_web_app *app;
     atomic_int port;
     int rc;
-    weft_http_run_opts o;
+    weft_web_run_opts o;
 };
 
-static void on_ready(weft_http_server *srv, void *ud)
+static void on_ready(weft_web_server *srv, void *ud)
 {
     struct run_ctx *r = ud;
-    atomic_store(&r->port, weft_http_server_port(srv));
+    atomic_store(&r->port, weft_web_server_port(srv));
 }
 
 static void *run_thread(void *arg)
 {
     struct run_ctx *r = arg;
-    r->rc = weft_http_run_app(r->app, &r->o);
+    r->rc = weft_web_run_app(r->app, &r->o);
     return NULL;
 }
 
 static int busy_main(void *arg)
 {
-    return weft_http_run_app(arg, NULL);
+    return weft_web_run_app(arg, NULL);
 }
 
 static void run_app_workers_and_stop(void **state)
@@ -866,11 +866,11 @@ static void run_app_workers_and_stop(void **state)
     int fds0 = weft_test_count_fds();
     struct live dummy = {0};
     struct run_ctx r = {0};
-    assert_int_equal(weft_http_app_new(&r.app), 0);
-    assert_int_equal(weft_http_app_get(r.app, "/", h_hello, &dummy), 0);
-    r.o = (weft_http_run_opts){.host = "127.0.0.1", .workers = 3, .no_signals = true,
+    assert_int_equal(weft_web_app_new(&r.app), 0);
+    assert_int_equal(weft_web_app_get(r.app, "/", h_hello, &dummy), 0);
+    r.o = (weft_web_run_opts){.host = "127.0.0.1", .workers = 3, .no_signals = true,
                                .on_ready = on_ready, .ud = &r};
-    assert_int_equal(weft_http_run_stop(), -ESRCH);
+    assert_int_equal(weft_web_run_stop(), -ESRCH);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, run_thread, &r), 0);
     for (int i = 0; i < 2000 && !atomic_load(&r.port); i++)
@@ -886,13 +886,13 @@ static void run_app_workers_and_stop(void **state)
     assert_int_equal(run_cmd(cmd, out, sizeof out), 0);
     assert_string_equal(out, "30\n");
     assert_int_equal(atomic_load(&dummy.calls), 30);
-    assert_int_equal(weft_http_run_stop(), 0);
+    assert_int_equal(weft_web_run_stop(), 0);
     pthread_join(th, NULL);
     assert_int_equal(r.rc, 0);
-    assert_int_equal(weft_http_run_stop(), -ESRCH);
+    assert_int_equal(weft_web_run_stop(), -ESRCH);
     /* Not from inside a loop. */
     assert_int_equal(weft_run(busy_main, r.app), -EBUSY);
-    weft_http_app_free(r.app);
+    weft_web_app_free(r.app);
     assert_int_equal(weft_test_count_fds(), fds0);
 }
 

@@ -1,4 +1,4 @@
-/* test_static_handler.c - weft_http_static_handler on a real server over
+/* test_static_handler.c - weft_web_static_handler on a real server over
  * loopback, for what `weft serve` cannot reach from its command line: a
  * prefix mount behind a route, custom index files, default_type,
  * cache_control, max_ranges, max_listing, the hidden-file policies and
@@ -128,37 +128,37 @@ static void ask(uint16_t port, const char *method, const char *target, const cha
 /* ------------------------------------------------------------ the cases */
 
 struct setup {
-    weft_http_static_opts opts;
+    weft_web_static_opts opts;
     const char *routes[3]; /* none: the app's default handler */
     int (*check)(uint16_t port);
     /* Freed after the loop ends: a freed server lets go of its app only
      * once its tasks have ended. */
-    weft_http_static *st;
-    weft_http_app *app;
+    weft_web_static *st;
+    weft_web_app *app;
 };
 
 static int in_task(void *arg)
 {
     struct setup *su = arg;
-    int rc = weft_http_static_new(root, &su->opts, &su->st);
+    int rc = weft_web_static_new(root, &su->opts, &su->st);
     assert_int_equal(rc, 0);
-    weft_http_static *st = su->st;
-    assert_int_equal(weft_http_app_new(&su->app), 0);
-    weft_http_app *app = su->app;
+    weft_web_static *st = su->st;
+    assert_int_equal(weft_web_app_new(&su->app), 0);
+    weft_web_app *app = su->app;
     if (su->routes[0])
         for (int i = 0; i < 3 && su->routes[i]; i++)
-            assert_int_equal(weft_http_app_get(app, su->routes[i], weft_http_static_handler, st),
+            assert_int_equal(weft_web_app_get(app, su->routes[i], weft_web_static_handler, st),
                              0);
     else
-        assert_int_equal(weft_http_app_set_handler(app, weft_http_static_handler, st), 0);
-    weft_http_server *srv;
-    assert_int_equal(weft_http_server_new(NULL, app, NULL, &srv), 0);
-    assert_int_equal(weft_http_server_listen(srv, "127.0.0.1", 0, NULL), 0);
-    int port = weft_http_server_port(srv);
+        assert_int_equal(weft_web_app_set_handler(app, weft_web_static_handler, st), 0);
+    weft_web_server *srv;
+    assert_int_equal(weft_web_server_new(NULL, app, NULL, &srv), 0);
+    assert_int_equal(weft_web_server_listen(srv, "127.0.0.1", 0, NULL), 0);
+    int port = weft_web_server_port(srv);
     assert_true(port > 0);
     rc = su->check((uint16_t)port);
-    weft_http_server_shutdown(srv, WEFT_SEC(2));
-    weft_http_server_free(srv);
+    weft_web_server_shutdown(srv, WEFT_SEC(2));
+    weft_web_server_free(srv);
     return rc;
 }
 
@@ -167,8 +167,8 @@ static void run(struct setup *su)
     make_root();
     int fds = weft_test_count_fds();
     assert_int_equal(weft_run(in_task, su), 0);
-    weft_http_app_free(su->app);
-    weft_http_static_free(su->st);
+    weft_web_app_free(su->app);
+    weft_web_static_free(su->st);
     assert_int_equal(weft_test_count_fds(), fds);
     remove_root();
 }
@@ -282,7 +282,7 @@ static void limits_and_policies(void **state)
     (void)state;
     struct setup su = {
         .opts = { .listing = true, .max_listing = 10, .max_ranges = 2,
-                  .hidden = WEFT_HTTP_STATIC_HIDDEN_DENY, .no_symlinks = true },
+                  .hidden = WEFT_WEB_STATIC_HIDDEN_DENY, .no_symlinks = true },
         .check = check_limits,
     };
     run(&su);
@@ -308,7 +308,7 @@ static void hidden_shown(void **state)
 {
     (void)state;
     struct setup su = {
-        .opts = { .listing = true, .hidden = WEFT_HTTP_STATIC_HIDDEN_SHOW, .mime_types = "" },
+        .opts = { .listing = true, .hidden = WEFT_WEB_STATIC_HIDDEN_SHOW, .mime_types = "" },
         .check = check_show,
     };
     run(&su);
@@ -318,27 +318,27 @@ static void option_errors(void **state)
 {
     (void)state;
     make_root();
-    weft_http_static *st;
-    weft_http_static_opts o = { .prefix = "static" };
-    assert_int_equal(weft_http_static_new(root, &o, &st), -EINVAL);
-    o = (weft_http_static_opts){ .prefix = "/a/../b" };
-    assert_int_equal(weft_http_static_new(root, &o, &st), -EINVAL);
-    o = (weft_http_static_opts){ .cache_control = "x\r\nSet-Cookie: a=b" };
-    assert_int_equal(weft_http_static_new(root, &o, &st), -EINVAL);
+    weft_web_static *st;
+    weft_web_static_opts o = { .prefix = "static" };
+    assert_int_equal(weft_web_static_new(root, &o, &st), -EINVAL);
+    o = (weft_web_static_opts){ .prefix = "/a/../b" };
+    assert_int_equal(weft_web_static_new(root, &o, &st), -EINVAL);
+    o = (weft_web_static_opts){ .cache_control = "x\r\nSet-Cookie: a=b" };
+    assert_int_equal(weft_web_static_new(root, &o, &st), -EINVAL);
     static const char *const bad_index[] = { "a/b.html", NULL };
-    o = (weft_http_static_opts){ .index = bad_index };
-    assert_int_equal(weft_http_static_new(root, &o, &st), -EINVAL);
-    o = (weft_http_static_opts){ .hidden = 7 };
-    assert_int_equal(weft_http_static_new(root, &o, &st), -EINVAL);
-    assert_int_equal(weft_http_static_new("/nonexistent-weft", NULL, &st), -ENOENT);
+    o = (weft_web_static_opts){ .index = bad_index };
+    assert_int_equal(weft_web_static_new(root, &o, &st), -EINVAL);
+    o = (weft_web_static_opts){ .hidden = 7 };
+    assert_int_equal(weft_web_static_new(root, &o, &st), -EINVAL);
+    assert_int_equal(weft_web_static_new("/nonexistent-weft", NULL, &st), -ENOENT);
     char file[128];
     snprintf(file, sizeof file, "%s/a.txt", root);
-    assert_int_equal(weft_http_static_new(file, NULL, &st), -ENOTDIR);
+    assert_int_equal(weft_web_static_new(file, NULL, &st), -ENOTDIR);
     int fds = weft_test_count_fds();
-    assert_int_equal(weft_http_static_new(root, NULL, &st), 0);
-    assert_non_null(strstr(weft_http_static_root(st), "weft-static-h-"));
-    weft_http_static_free(st);
-    weft_http_static_free(NULL);
+    assert_int_equal(weft_web_static_new(root, NULL, &st), 0);
+    assert_non_null(strstr(weft_web_static_root(st), "weft-static-h-"));
+    weft_web_static_free(st);
+    weft_web_static_free(NULL);
     assert_int_equal(weft_test_count_fds(), fds);
     remove_root();
 }

@@ -27,8 +27,8 @@ struct client {
 
 struct env {
     weft_loop *loop;
-    weft_http_app *app;
-    weft_http_server *srv;
+    weft_web_app *app;
+    weft_web_server *srv;
     struct client c;
     int calls;           /* handler runs, for "the handler never sees it" */
 };
@@ -76,13 +76,13 @@ static void c_lost(weft_transport *t, int err, void *ud)
 static const weft_protocol client_proto = {
     .data_received = c_data, .eof_received = c_eof, .connection_lost = c_lost};
 
-static void env_open_with(struct env *e, const weft_http_server_opts *o)
+static void env_open_with(struct env *e, const weft_web_server_opts *o)
 {
     memset(e, 0, sizeof *e);
     assert_int_equal(weft_loop_new(&e->loop), 0);
     assert_int_equal(weft_loop_use_virtual_clock(e->loop), 0);
-    assert_int_equal(weft_http_app_new(&e->app), 0);
-    assert_int_equal(weft_http_server_new(e->loop, e->app, o, &e->srv), 0);
+    assert_int_equal(weft_web_app_new(&e->app), 0);
+    assert_int_equal(weft_web_server_new(e->loop, e->app, o, &e->srv), 0);
 }
 
 /* Connect a client (after routes are set). */
@@ -95,7 +95,7 @@ static void env_connect(struct env *e, size_t chunk, size_t capacity)
     assert_int_equal(weft_memory_pair_open(e->loop, &po, NULL, NULL, &client_proto, &e->c, &a, &b),
                      0);
     e->c.t = b;
-    assert_int_equal(weft_http_server_serve(e->srv, a), 0);
+    assert_int_equal(weft_web_server_serve(e->srv, a), 0);
 }
 
 static void env_open(struct env *e)
@@ -212,10 +212,10 @@ static void env_close(struct env *e)
 {
     if (e->c.t)
         weft_transport_abort(e->c.t);
-    weft_http_server_free(e->srv);
+    weft_web_server_free(e->srv);
     assert_int_equal(weft_loop_run(e->loop), 0);
     assert_int_equal(weft_loop_close(e->loop), 0);
-    weft_http_app_free(e->app);
+    weft_web_app_free(e->app);
     free(e->c.buf);
 }
 

@@ -11,72 +11,72 @@
 
 /* ----------------------------------------------------------- handlers */
 
-static int h_hello(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_hello(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     char body[256];
-    snprintf(body, sizeof body, "hello %s %s", weft_http_req_method(req),
-             weft_http_req_path(req));
-    return weft_http_resp_send_text(resp, "text/plain", body);
+    snprintf(body, sizeof body, "hello %s %s", weft_web_request_method(req),
+             weft_web_request_path(req));
+    return weft_web_response_send_text(resp, "text/plain", body);
 }
 
-static int h_echo(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_echo(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     const char *data;
     size_t len;
-    int r = weft_http_req_read_body(req, &data, &len);
+    int r = weft_web_request_read_body(req, &data, &len);
     if (r < 0)
         return r;
-    return weft_http_resp_send(resp, data, len);
+    return weft_web_response_send(resp, data, len);
 }
 
-static int h_stream(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_stream(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     struct env *e = ud;
     e->calls++;
     const char *parts[] = {"one,", "two,", "three"};
     for (int i = 0; i < 3; i++) {
-        int r = weft_http_resp_write(resp, parts[i], strlen(parts[i]));
+        int r = weft_web_response_write(resp, parts[i], strlen(parts[i]));
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-static int h_slow(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_slow(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     int r = weft_sleep(WEFT_SEC(1));
     if (r < 0)
         return r;
-    return weft_http_resp_send_text(resp, NULL, weft_http_req_path(req));
+    return weft_web_response_send_text(resp, NULL, weft_web_request_path(req));
 }
 
-static int h_user(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_user(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     char body[256];
-    snprintf(body, sizeof body, "user=%s tail=%s q=%s", weft_http_req_match(req, "id"),
-             weft_http_req_match(req, "rest") ? weft_http_req_match(req, "rest") : "-",
-             weft_http_req_query(req, "q") ? weft_http_req_query(req, "q") : "-");
-    return weft_http_resp_send_text(resp, "text/plain", body);
+    snprintf(body, sizeof body, "user=%s tail=%s q=%s", weft_web_request_match(req, "id"),
+             weft_web_request_match(req, "rest") ? weft_web_request_match(req, "rest") : "-",
+             weft_web_request_query(req, "q") ? weft_web_request_query(req, "q") : "-");
+    return weft_web_response_send_text(resp, "text/plain", body);
 }
 
-static int h_status(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_status(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)resp;
     struct env *e = ud;
     e->calls++;
-    return atoi(weft_http_req_path(req) + 8); /* "/status/418" */
+    return atoi(weft_web_request_path(req) + 8); /* "/status/418" */
 }
 
-static int h_fail(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_fail(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)resp;
@@ -87,19 +87,19 @@ static int h_fail(weft_http_req *req, weft_http_resp *resp, void *ud)
 
 static void add_routes(struct env *e)
 {
-    assert_int_equal(weft_http_app_get(e->app, "/", h_hello, e), 0);
-    assert_int_equal(weft_http_app_get(e->app, "/hello", h_hello, e), 0);
-    assert_int_equal(weft_http_app_post(e->app, "/echo", h_echo, e), 0);
-    assert_int_equal(weft_http_app_add_route(e->app, "PUT", "/echo", h_echo, e), 0);
-    assert_int_equal(weft_http_app_get(e->app, "/stream", h_stream, e), 0);
-    assert_int_equal(weft_http_app_get(e->app, "/slow/{n}", h_slow, e), 0);
-    assert_int_equal(weft_http_app_get(e->app, "/users/{id}", h_user, e), 0);
-    assert_int_equal(weft_http_app_get(e->app, "/users/{id}/files/{rest:.*}", h_user, e), 0);
-    assert_int_equal(weft_http_app_get(e->app, "/status/{code}", h_status, e), 0);
-    assert_int_equal(weft_http_app_get(e->app, "/fail", h_fail, e), 0);
+    assert_int_equal(weft_web_app_get(e->app, "/", h_hello, e), 0);
+    assert_int_equal(weft_web_app_get(e->app, "/hello", h_hello, e), 0);
+    assert_int_equal(weft_web_app_post(e->app, "/echo", h_echo, e), 0);
+    assert_int_equal(weft_web_app_add_route(e->app, "PUT", "/echo", h_echo, e), 0);
+    assert_int_equal(weft_web_app_get(e->app, "/stream", h_stream, e), 0);
+    assert_int_equal(weft_web_app_get(e->app, "/slow/{n}", h_slow, e), 0);
+    assert_int_equal(weft_web_app_get(e->app, "/users/{id}", h_user, e), 0);
+    assert_int_equal(weft_web_app_get(e->app, "/users/{id}/files/{rest:.*}", h_user, e), 0);
+    assert_int_equal(weft_web_app_get(e->app, "/status/{code}", h_status, e), 0);
+    assert_int_equal(weft_web_app_get(e->app, "/fail", h_fail, e), 0);
 }
 
-static void setup(struct env *e, const weft_http_server_opts *o, size_t chunk)
+static void setup(struct env *e, const weft_web_server_opts *o, size_t chunk)
 {
     env_open_with(e, o);
     add_routes(e);
@@ -125,12 +125,12 @@ static void get_and_keep_alive(void **state)
     assert_null(resp_header(&r, "Connection"));
     /* The same connection carries the next request; idle it holds nothing. */
     settle(&e);
-    assert_int_equal(weft_http_server_nactive(e.srv), 0);
+    assert_int_equal(weft_web_server_nactive(e.srv), 0);
     send_str(&e, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     get_response(&e, WEFT_H1_METHOD_GET, &r);
     assert_string_equal(r.body, "hello GET /");
     assert_false(e.c.lost);
-    assert_int_equal(weft_http_server_nconnections(e.srv), 1);
+    assert_int_equal(weft_web_server_nconnections(e.srv), 1);
     env_close(&e);
 }
 
@@ -283,16 +283,16 @@ static void routing(void **state)
 static void bad_patterns_refused(void **state)
 {
     (void)state;
-    weft_http_app *app;
-    assert_int_equal(weft_http_app_new(&app), 0);
-    assert_int_equal(weft_http_app_get(app, "nope", h_hello, NULL), -EINVAL);
-    assert_int_equal(weft_http_app_get(app, "/v{n}.json", h_hello, NULL), -EINVAL);
-    assert_int_equal(weft_http_app_get(app, "/{a:.*}/x", h_hello, NULL), -EINVAL);
-    assert_int_equal(weft_http_app_get(app, "/{a:[0-9]+}", h_hello, NULL), -EINVAL);
-    assert_int_equal(weft_http_app_get(app, "/{}", h_hello, NULL), -EINVAL);
-    assert_int_equal(weft_http_app_add_route(app, "G T", "/", h_hello, NULL), -EINVAL);
-    assert_int_equal(weft_http_app_add_route(app, "*", "/{x}/{y:.*}", h_hello, NULL), 0);
-    weft_http_app_free(app);
+    weft_web_app *app;
+    assert_int_equal(weft_web_app_new(&app), 0);
+    assert_int_equal(weft_web_app_get(app, "nope", h_hello, NULL), -EINVAL);
+    assert_int_equal(weft_web_app_get(app, "/v{n}.json", h_hello, NULL), -EINVAL);
+    assert_int_equal(weft_web_app_get(app, "/{a:.*}/x", h_hello, NULL), -EINVAL);
+    assert_int_equal(weft_web_app_get(app, "/{a:[0-9]+}", h_hello, NULL), -EINVAL);
+    assert_int_equal(weft_web_app_get(app, "/{}", h_hello, NULL), -EINVAL);
+    assert_int_equal(weft_web_app_add_route(app, "G T", "/", h_hello, NULL), -EINVAL);
+    assert_int_equal(weft_web_app_add_route(app, "*", "/{x}/{y:.*}", h_hello, NULL), 0);
+    weft_web_app_free(app);
 }
 
 static void bodies(void **state)
@@ -395,7 +395,7 @@ static void header_timeout_cuts_slowloris(void **state)
 {
     (void)state;
     struct env e;
-    weft_http_server_opts o = {.header_timeout_ns = WEFT_SEC(5)};
+    weft_web_server_opts o = {.header_timeout_ns = WEFT_SEC(5)};
     setup(&e, &o, 0);
     uint64_t t0 = weft_loop_now(e.loop);
     /* A head trickled a byte a second never completes in time. */
@@ -420,7 +420,7 @@ static void idle_keepalive_timeout(void **state)
 {
     (void)state;
     struct env e;
-    weft_http_server_opts o = {.keepalive_timeout_ns = WEFT_SEC(30)};
+    weft_web_server_opts o = {.keepalive_timeout_ns = WEFT_SEC(30)};
     setup(&e, &o, 0);
     struct resp r;
     send_str(&e, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -440,7 +440,7 @@ static void body_timeout(void **state)
 {
     (void)state;
     struct env e;
-    weft_http_server_opts o = {.body_timeout_ns = WEFT_SEC(7)};
+    weft_web_server_opts o = {.body_timeout_ns = WEFT_SEC(7)};
     setup(&e, &o, 0);
     send_str(&e, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
     uint64_t t0 = weft_loop_now(e.loop);
@@ -453,7 +453,7 @@ static void body_timeout(void **state)
     env_close(&e);
 }
 
-static int h_big(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_big(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     struct env *e = ud;
@@ -461,7 +461,7 @@ static int h_big(weft_http_req *req, weft_http_resp *resp, void *ud)
     static char block[65536];
     memset(block, 'z', sizeof block);
     for (int i = 0; i < 64; i++) {
-        int r = weft_http_resp_write(resp, block, sizeof block);
+        int r = weft_web_response_write(resp, block, sizeof block);
         if (r < 0)
             return r;
     }
@@ -472,59 +472,59 @@ static void write_timeout_aborts(void **state)
 {
     (void)state;
     struct env e;
-    weft_http_server_opts o = {.write_timeout_ns = WEFT_SEC(20)};
+    weft_web_server_opts o = {.write_timeout_ns = WEFT_SEC(20)};
     env_open_with(&e, &o);
-    assert_int_equal(weft_http_app_get(e.app, "/big", h_big, &e), 0);
+    assert_int_equal(weft_web_app_get(e.app, "/big", h_big, &e), 0);
     env_connect(&e, 0, 4096);
     /* The client asks, then reads nothing: the response cannot get out. */
     weft_transport_pause_reading(e.c.t);
     uint64_t t0 = weft_loop_now(e.loop);
     send_str(&e, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
     settle(&e);
-    assert_int_equal(weft_http_server_nactive(e.srv), 1);
-    PUMP(&e, weft_http_server_nconnections(e.srv) == 0);
+    assert_int_equal(weft_web_server_nactive(e.srv), 1);
+    PUMP(&e, weft_web_server_nconnections(e.srv) == 0);
     uint64_t took = weft_loop_now(e.loop) - t0;
     if (!(took >= WEFT_SEC(20) && took < WEFT_SEC(21)))
         fail_msg("took %llu ns", (unsigned long long)took);
     env_close(&e);
 }
 
-static int before_mw(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int before_mw(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     char *log = ud;
     strcat(log, "b");
-    if (strcmp(weft_http_req_path(req), "/blocked") == 0)
-        return weft_http_resp_send_error(resp, 403);
+    if (strcmp(weft_web_request_path(req), "/blocked") == 0)
+        return weft_web_response_send_error(resp, 403);
     return 0;
 }
 
-static int prepare_mw(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int prepare_mw(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     char *log = ud;
     strcat(log, "p");
-    return weft_http_resp_set_header(resp, "X-Frame-Options", "DENY");
+    return weft_web_response_set_header(resp, "X-Frame-Options", "DENY");
 }
 
-static void after_mw(weft_http_req *req, weft_http_resp *resp, int result, void *ud)
+static void after_mw(weft_web_request *req, weft_web_response *resp, int result, void *ud)
 {
     (void)req;
     (void)result;
     char *log = ud;
     char s[16];
-    snprintf(s, sizeof s, "a%d", weft_http_resp_status(resp));
+    snprintf(s, sizeof s, "a%d", weft_web_response_status(resp));
     strcat(log, s);
 }
 
 static void middleware(void **state)
 {
     (void)state;
-    static const weft_http_middleware mw = {before_mw, prepare_mw, after_mw};
+    static const weft_web_middleware mw = {before_mw, prepare_mw, after_mw};
     char log[256] = "";
     struct env e;
     env_open(&e);
     add_routes(&e);
-    assert_int_equal(weft_http_app_use(e.app, &mw, log), 0);
+    assert_int_equal(weft_web_app_use(e.app, &mw, log), 0);
     env_connect(&e, 0, 0);
     struct resp r;
     send_str(&e, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -537,14 +537,14 @@ static void middleware(void **state)
     assert_string_equal(log, "bpa200bpa403");
     assert_int_equal(e.calls, 1);
     /* A running app is read-only. */
-    assert_int_equal(weft_http_app_get(e.app, "/late", h_hello, &e), -EBUSY);
+    assert_int_equal(weft_web_app_get(e.app, "/late", h_hello, &e), -EBUSY);
     env_close(&e);
 }
 
 static int shutdown_main(void *arg)
 {
     struct env *e = arg;
-    return weft_http_server_shutdown(e->srv, WEFT_SEC(5));
+    return weft_web_server_shutdown(e->srv, WEFT_SEC(5));
 }
 
 static void graceful_shutdown(void **state)
@@ -558,10 +558,10 @@ static void graceful_shutdown(void **state)
     assert_int_equal(weft_memory_pair_open(e.loop, NULL, NULL, NULL, &client_proto, &idle, &a, &b),
                      0);
     idle.t = b;
-    assert_int_equal(weft_http_server_serve(e.srv, a), 0);
+    assert_int_equal(weft_web_server_serve(e.srv, a), 0);
     send_str(&e, "GET /slow/x HTTP/1.1\r\nHost: x\r\n\r\n");
     settle(&e);
-    assert_int_equal(weft_http_server_nactive(e.srv), 1);
+    assert_int_equal(weft_web_server_nactive(e.srv), 1);
     weft_task *t;
     assert_int_equal(weft_task_spawn(e.loop, shutdown_main, &e, &t), 0);
     struct resp r;
@@ -571,7 +571,7 @@ static void graceful_shutdown(void **state)
     assert_int_equal(weft_loop_run_until_complete(e.loop, t), 0);
     assert_true(idle.eof || idle.lost);
     assert_true(e.c.eof || e.c.lost);
-    assert_int_equal(weft_http_server_nconnections(e.srv), 0);
+    assert_int_equal(weft_web_server_nconnections(e.srv), 0);
     if (idle.t)
         weft_transport_abort(idle.t);
     free(idle.buf);
@@ -581,7 +581,7 @@ static void graceful_shutdown(void **state)
 static int shutdown_short(void *arg)
 {
     struct env *e = arg;
-    return weft_http_server_shutdown(e->srv, WEFT_MSEC(500));
+    return weft_web_server_shutdown(e->srv, WEFT_MSEC(500));
 }
 
 static void shutdown_past_grace_cancels(void **state)
@@ -600,7 +600,7 @@ static void shutdown_past_grace_cancels(void **state)
     assert_true(took >= WEFT_MSEC(500) && took < WEFT_SEC(1));
     PUMP(&e, e.c.lost);
     assert_int_equal(e.c.len, 0); /* no half-made answer */
-    assert_int_equal(weft_http_server_nconnections(e.srv), 0);
+    assert_int_equal(weft_web_server_nconnections(e.srv), 0);
     env_close(&e);
 }
 
@@ -613,8 +613,8 @@ static void idle_connection_holds_nothing(void **state)
     send_str(&e, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     get_response(&e, WEFT_H1_METHOD_GET, &r);
     settle(&e);
-    assert_int_equal(weft_http_server_nactive(e.srv), 0);
-    assert_int_equal(weft_http_server_nconnections(e.srv), 1);
+    assert_int_equal(weft_web_server_nactive(e.srv), 0);
+    assert_int_equal(weft_web_server_nconnections(e.srv), 1);
     env_close(&e);
 }
 
@@ -622,20 +622,20 @@ static void idle_connection_holds_nothing(void **state)
 
 static char file_path[256];
 
-static int h_file(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_file(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
     int fd = open(file_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 404;
-    const char *q = weft_http_req_query_string(req);
+    const char *q = weft_web_request_query_string(req);
     size_t promise = q ? (size_t)atoi(q) : 10000;
     if (!q || strcmp(q, "chunked") != 0)
-        weft_http_resp_set_content_length(resp, promise);
+        weft_web_response_set_content_length(resp, promise);
     else
         promise = 10000;
-    int r = weft_http_resp_sendfile(resp, fd, 0, promise);
+    int r = weft_web_response_sendfile(resp, fd, 0, promise);
     close(fd);
     return r;
 }
@@ -651,7 +651,7 @@ static void sendfile_over_memory_copies(void **state)
     fclose(f);
     struct env e;
     env_open(&e);
-    assert_int_equal(weft_http_app_get(e.app, "/file", h_file, &e), 0);
+    assert_int_equal(weft_web_app_get(e.app, "/file", h_file, &e), 0);
     env_connect(&e, 0, 0);
     struct resp r;
     /* A memory transport cannot sendfile(2): the bytes are read and written. */
@@ -676,28 +676,28 @@ static void sendfile_over_memory_copies(void **state)
     env_close(&e);
 }
 
-static int h_lengths(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_lengths(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
-    const char *p = weft_http_req_path(req);
-    weft_http_resp_set_content_length(resp, 5);
+    const char *p = weft_web_request_path(req);
+    weft_web_response_set_content_length(resp, 5);
     if (strcmp(p, "/over") == 0) {
-        assert_int_equal(weft_http_resp_write(resp, "abc", 3), 0);
-        assert_int_equal(weft_http_resp_write(resp, "def", 3), -EINVAL);
-        return weft_http_resp_write(resp, "de", 2);
+        assert_int_equal(weft_web_response_write(resp, "abc", 3), 0);
+        assert_int_equal(weft_web_response_write(resp, "def", 3), -EINVAL);
+        return weft_web_response_write(resp, "de", 2);
     }
     if (strcmp(p, "/short") == 0)
-        return weft_http_resp_write(resp, "abc", 3); /* then returns */
+        return weft_web_response_write(resp, "abc", 3); /* then returns */
     if (strcmp(p, "/close") == 0) {
-        weft_http_resp_set_keep_alive(resp, false);
-        return weft_http_resp_write(resp, "abcde", 5);
+        weft_web_response_set_keep_alive(resp, false);
+        return weft_web_response_write(resp, "abcde", 5);
     }
     /* Headers after the head are refused. */
-    assert_int_equal(weft_http_resp_prepare(resp), 0);
-    assert_int_equal(weft_http_resp_set_header(resp, "X", "y"), -EBUSY);
-    assert_int_equal(weft_http_resp_set_status(resp, 404), -EBUSY);
-    return weft_http_resp_write(resp, "12345", 5);
+    assert_int_equal(weft_web_response_prepare(resp), 0);
+    assert_int_equal(weft_web_response_set_header(resp, "X", "y"), -EBUSY);
+    assert_int_equal(weft_web_response_set_status(resp, 404), -EBUSY);
+    return weft_web_response_write(resp, "12345", 5);
 }
 
 static void declared_lengths(void **state)
@@ -705,7 +705,7 @@ static void declared_lengths(void **state)
     (void)state;
     struct env e;
     env_open(&e);
-    assert_int_equal(weft_http_app_add_route(e.app, "GET", "/{x}", h_lengths, &e), 0);
+    assert_int_equal(weft_web_app_add_route(e.app, "GET", "/{x}", h_lengths, &e), 0);
     env_connect(&e, 0, 0);
     struct resp r;
     send_str(&e, "GET /over HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -721,7 +721,7 @@ static void declared_lengths(void **state)
     env_close(&e);
 
     env_open(&e);
-    assert_int_equal(weft_http_app_add_route(e.app, "GET", "/{x}", h_lengths, &e), 0);
+    assert_int_equal(weft_web_app_add_route(e.app, "GET", "/{x}", h_lengths, &e), 0);
     env_connect(&e, 0, 0);
     send_str(&e, "GET /short HTTP/1.1\r\nHost: x\r\n\r\n");
     PUMP(&e, e.c.eof || e.c.lost);
@@ -729,11 +729,11 @@ static void declared_lengths(void **state)
     env_close(&e);
 }
 
-static int h_ua(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_ua(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)req;
     (void)ud;
-    return weft_http_resp_send(resp, "12345678", 8);
+    return weft_web_response_send(resp, "12345678", 8);
 }
 
 static void access_log_lines(void **state)
@@ -744,8 +744,8 @@ static void access_log_lines(void **state)
     for (int fmt = 0; fmt < 2; fmt++) {
         struct env e;
         env_open(&e);
-        assert_int_equal(weft_http_app_get(e.app, "/", h_ua, &e), 0);
-        assert_int_equal(weft_http_app_set_access_log(e.app, p[1], fmt), 0);
+        assert_int_equal(weft_web_app_get(e.app, "/", h_ua, &e), 0);
+        assert_int_equal(weft_web_app_set_access_log(e.app, p[1], fmt), 0);
         env_connect(&e, 0, 0);
         struct resp r;
         send_str(&e, "GET /?a=\"b\" HTTP/1.1\r\nHost: x\r\nReferer: http://r/\r\n"
@@ -774,7 +774,7 @@ static void access_log_lines(void **state)
         /* The bad request's line, as it came, escaped. */
         const char *rest3 = strstr(l3, "] ");
         assert_non_null(rest3);
-        assert_string_equal(rest3, fmt == WEFT_HTTP_LOG_COMMON
+        assert_string_equal(rest3, fmt == WEFT_WEB_LOG_COMMON
                                        ? "] \"GET /\\x7F HTTP/1.1\" 400 -"
                                        : "] \"GET /\\x7F HTTP/1.1\" 400 - \"-\" \"-\"");
         assert_int_equal(strncmp(l1, "- - - [", 7), 0);
@@ -782,7 +782,7 @@ static void access_log_lines(void **state)
         const char *rest2 = strstr(l2, "] ");
         assert_non_null(rest1);
         assert_non_null(rest2);
-        if (fmt == WEFT_HTTP_LOG_COMMON) {
+        if (fmt == WEFT_WEB_LOG_COMMON) {
             assert_string_equal(rest1, "] \"GET /?a=\\x22b\\x22 HTTP/1.1\" 200 8");
             assert_string_equal(rest2, "] \"GET /missing HTTP/1.0\" 404 14");
         } else {
@@ -803,7 +803,7 @@ struct upper {
     int done;
 };
 
-static int upper_write(weft_http_resp *resp, const void *data, size_t len, bool last,
+static int upper_write(weft_web_response *resp, const void *data, size_t len, bool last,
                        void *ud)
 {
     struct upper *u = ud;
@@ -823,36 +823,36 @@ static int upper_write(weft_http_resp *resp, const void *data, size_t len, bool 
             buf[n++] = ch;
         }
         if (n == sizeof buf) {
-            int r = weft_http_resp_filter_emit(resp, buf, n);
+            int r = weft_web_response_filter_emit(resp, buf, n);
             if (r < 0)
                 return r;
             n = 0;
         }
     }
-    return n ? weft_http_resp_filter_emit(resp, buf, n) : 0;
+    return n ? weft_web_response_filter_emit(resp, buf, n) : 0;
 }
 
-static void upper_done(weft_http_resp *resp, void *ud)
+static void upper_done(weft_web_response *resp, void *ud)
 {
     (void)resp;
     ((struct upper *)ud)->done++;
 }
 
-static const weft_http_body_filter upper_filter = {upper_write, upper_done};
+static const weft_web_body_filter upper_filter = {upper_write, upper_done};
 
-static int upper_prepare(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int upper_prepare(weft_web_request *req, weft_web_response *resp, void *ud)
 {
-    if (!weft_http_req_header(req, "X-Upper"))
+    if (!weft_web_request_header(req, "X-Upper"))
         return 0;
     struct upper *u = ud;
     u->has = false;
-    return weft_http_resp_set_body_filter(resp, &upper_filter, u);
+    return weft_web_response_set_body_filter(resp, &upper_filter, u);
 }
 
 static void body_filter(void **state)
 {
     (void)state;
-    static const weft_http_middleware mw = {.prepare = upper_prepare};
+    static const weft_web_middleware mw = {.prepare = upper_prepare};
     struct upper u = {0};
     snprintf(file_path, sizeof file_path, "/tmp/weft-http-unit-f-%d", (int)getpid());
     FILE *f = fopen(file_path, "w");
@@ -863,8 +863,8 @@ static void body_filter(void **state)
     struct env e;
     env_open(&e);
     add_routes(&e);
-    assert_int_equal(weft_http_app_get(e.app, "/file", h_file, &e), 0);
-    assert_int_equal(weft_http_app_use(e.app, &mw, &u), 0);
+    assert_int_equal(weft_web_app_get(e.app, "/file", h_file, &e), 0);
+    assert_int_equal(weft_web_app_use(e.app, &mw, &u), 0);
     env_connect(&e, 0, 0);
     struct resp r;
     /* Whole (send): chunked now, no Content-Length. */
@@ -901,18 +901,18 @@ static void body_filter(void **state)
 /* Strings taken before a handler suspends are still good after it resumes,
  * while other connections' bytes go through the scratch buffer and this
  * connection's input buffer grows and moves. */
-static int h_keep(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_keep(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     struct env *e = ud;
     e->calls++;
-    const char *path = weft_http_req_path(req);
-    const char *tag = weft_http_req_header(req, "X-Tag");
-    const char *method = weft_http_req_method(req);
+    const char *path = weft_web_request_path(req);
+    const char *tag = weft_web_request_header(req, "X-Tag");
+    const char *method = weft_web_request_method(req);
     char before[256];
     snprintf(before, sizeof before, "%s %s %s", method, path, tag ? tag : "-");
     const char *body;
     size_t len;
-    int r = weft_http_req_read_body(req, &body, &len); /* suspends: the body trickles */
+    int r = weft_web_request_read_body(req, &body, &len); /* suspends: the body trickles */
     if (r < 0)
         return r;
     char after[512];
@@ -920,7 +920,7 @@ static int h_keep(weft_http_req *req, weft_http_resp *resp, void *ud)
     if (strcmp(before, after) != 0)
         return 500;
     snprintf(after, sizeof after, "%s|%zu", before, len);
-    return weft_http_resp_send_text(resp, "text/plain", after);
+    return weft_web_response_send_text(resp, "text/plain", after);
 }
 
 static void strings_stay_put(void **state)
@@ -929,14 +929,14 @@ static void strings_stay_put(void **state)
     struct env e;
     env_open(&e);
     add_routes(&e);
-    assert_int_equal(weft_http_app_post(e.app, "/keep/{x}", h_keep, &e), 0);
+    assert_int_equal(weft_web_app_post(e.app, "/keep/{x}", h_keep, &e), 0);
     env_connect(&e, 0, 0);
     struct client other = {0};
     weft_transport *a, *b;
     assert_int_equal(weft_memory_pair_open(e.loop, NULL, NULL, NULL, &client_proto, &other, &a, &b),
                      0);
     other.t = b;
-    assert_int_equal(weft_http_server_serve(e.srv, a), 0);
+    assert_int_equal(weft_web_server_serve(e.srv, a), 0);
     send_str(&e, "POST /keep/a%20b HTTP/1.1\r\nHost: x\r\nX-Tag: first\r\nContent-Length: 200000\r\n\r\n");
     settle(&e);
     static char chunk[4000];
@@ -964,26 +964,26 @@ static void strings_stay_put(void **state)
 
 static char big_text[20000];
 
-static int h_text(weft_http_req *req, weft_http_resp *resp, void *ud)
+static int h_text(weft_web_request *req, weft_web_response *resp, void *ud)
 {
     (void)ud;
-    const char *p = weft_http_req_path(req);
+    const char *p = weft_web_request_path(req);
     const char *ct = strstr(p, "png") ? "image/png" : "text/html; charset=utf-8";
-    weft_http_resp_set_header(resp, "Content-Type", ct);
-    weft_http_resp_set_header(resp, "ETag", "\"v1\"");
+    weft_web_response_set_header(resp, "Content-Type", ct);
+    weft_web_response_set_header(resp, "ETag", "\"v1\"");
     if (strstr(p, "notransform"))
-        weft_http_resp_set_header(resp, "Cache-Control", "public, no-transform");
+        weft_web_response_set_header(resp, "Cache-Control", "public, no-transform");
     if (strstr(p, "small"))
-        return weft_http_resp_send(resp, big_text, 100);
+        return weft_web_response_send(resp, big_text, 100);
     if (strstr(p, "stream")) {
         for (int i = 0; i < 4; i++) {
-            int r = weft_http_resp_write(resp, big_text + i * 5000, 5000);
+            int r = weft_web_response_write(resp, big_text + i * 5000, 5000);
             if (r < 0)
                 return r;
         }
         return 0;
     }
-    return weft_http_resp_send(resp, big_text, sizeof big_text);
+    return weft_web_response_send(resp, big_text, sizeof big_text);
 }
 
 /* Send a GET with Accept-Encoding ae, return the decoded body's length (or
@@ -1033,9 +1033,9 @@ static void compression(void **state)
         big_text[i] = "<p>weft compresses this</p>\n"[i % 28];
     struct env e;
     env_open(&e);
-    assert_int_equal(weft_http_app_add_route(e.app, "GET", "/{x}", h_text, &e), 0);
-    assert_int_equal(weft_http_app_use_compression(e.app, NULL), 0);
-    assert_int_equal(weft_http_app_use_compression(e.app, NULL), -EALREADY);
+    assert_int_equal(weft_web_app_add_route(e.app, "GET", "/{x}", h_text, &e), 0);
+    assert_int_equal(weft_web_app_use_compression(e.app, NULL), 0);
+    assert_int_equal(weft_web_app_use_compression(e.app, NULL), -EALREADY);
     env_connect(&e, 0, 0);
     check_coded(&e, "/page", "gzip", "gzip");
     check_coded(&e, "/page", "gzip, deflate, br, zstd", "zstd");
@@ -1059,14 +1059,14 @@ static void compression(void **state)
     env_close(&e);
 
     /* A level that gzip refuses is refused up front. */
-    weft_http_app *app;
-    assert_int_equal(weft_http_app_new(&app), 0);
-    weft_http_compress_opts o = {.level = 11};
-    assert_int_equal(weft_http_app_use_compression(app, &o), -EINVAL);
+    weft_web_app *app;
+    assert_int_equal(weft_web_app_new(&app), 0);
+    weft_web_compress_opts o = {.level = 11};
+    assert_int_equal(weft_web_app_use_compression(app, &o), -EINVAL);
     int only_br[] = {WEFT_CODING_BR};
-    weft_http_compress_opts o2 = {.codings = only_br, .ncodings = 1, .level = 11};
-    assert_int_equal(weft_http_app_use_compression(app, &o2), 0);
-    weft_http_app_free(app);
+    weft_web_compress_opts o2 = {.codings = only_br, .ncodings = 1, .level = 11};
+    assert_int_equal(weft_web_app_use_compression(app, &o2), 0);
+    weft_web_app_free(app);
 }
 
 static const struct CMUnitTest tests[] = {
