@@ -23,5 +23,7 @@
 #include "weft/http.h"
 #include "weft/http_codec.h"
 #include "weft/http_client.h"
+#include "weft/http_server.h"
+#include "weft/http_static.h"
 
 #endif

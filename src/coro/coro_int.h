@@ -35,6 +35,15 @@ int weft__task_wait_shielded(struct weft__wait *w);
 /* Complete a wait; ignored if the wait already ended. */
 void weft__task_wake(struct weft__wait *w, int result);
 
+/* Complete a wait and run its task right away, inside this call, until it
+ * suspends again or ends, instead of from the loop's ready queue: for a
+ * protocol callback that hands work to a parked task and wants its output
+ * before the callback returns (the HTTP server corks a batch of responses
+ * into one write this way). Only from loop context (no task running) on
+ * the task's own loop; anywhere else, or when the task already has a resume
+ * queued, it is weft__task_wake(). Returns true when the task ran. */
+bool weft__task_wake_now(struct weft__wait *w, int result);
+
 /* The error a wait would return at once (-ECANCELED, -ETIMEDOUT) or 0. */
 int weft__task_check(weft_task *task);
 

@@ -244,6 +244,22 @@ void weft__task_wake(struct weft__wait *w, int result)
     schedule_resume(t);
 }
 
+bool weft__task_wake_now(struct weft__wait *w, int result)
+{
+    weft_task *t = w->task;
+    if (!t || t->wait != w)
+        return false;
+    if (weft__current_task || t->resume_queued || t->loop != weft__current_loop ||
+        t->state != TASK_SUSPENDED) {
+        weft__task_wake(w, result);
+        return false;
+    }
+    t->wait = NULL;
+    t->wake_result = result;
+    task_resume_cb(t);
+    return true;
+}
+
 /* Cancellation or a deadline: end the current wait early with err. */
 static void interrupt(weft_task *t, int err)
 {

@@ -4,42 +4,51 @@
  * Each field is one allocation holding "name\0value\0"; the list is an array
  * of pointers to them, so order is kept, lookups are a linear scan (a message
  * has tens of fields, where a scan beats hashing) and nothing moves when a
- * field is added. Removal shifts the array down.
+ * field is added. Removal shifts the array down. A cleared list keeps a few
+ * of its field allocations for the next fields (a server clears and refills
+ * one list per response), so a reused list usually adds without malloc.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "weft/http.h"
+#include "http1/http1_int.h"
 
 struct field {
     size_t nlen, vlen;
+    size_t cap;  /* bytes of mem */
     char mem[]; /* name NUL value NUL */
 };
+
+#define SPARE_FIELDS 8
+#define SPARE_MAX_CAP 256 /* bigger fields are freed, not kept */
 
 struct weft_http_headers {
     struct field **f;
     size_t n, cap;
     size_t bytes; /* sum of nlen + vlen, against WEFT_HTTP_HEADERS_MAX_BYTES */
+    struct field *spare[SPARE_FIELDS]; /* freed fields kept for reuse */
+    size_t nspare;
 };
 
-/* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
- *         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA   (RFC 9110 §5.6.2) */
-static bool tchar(unsigned char c)
+static void field_drop(weft_http_headers *h, struct field *f)
 {
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-        return true;
-    if (c >= '0' && c <= '9')
-        return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    if (h->nspare < SPARE_FIELDS && f->cap <= SPARE_MAX_CAP)
+        h->spare[h->nspare++] = f;
+    else
+        free(f);
 }
 
+/* tchar (RFC 9110 §5.6.2), from the parser's byte-class table: one load per
+ * byte, where a strchr() over the punctuation cost more than the rest of
+ * adding a field (the server sets headers on every response). */
 bool weft_http_token_valid(const char *s, size_t len)
 {
     if (len == 0)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (!tchar((unsigned char)s[i]))
+        if (!(weft__h1_class[(unsigned char)s[i]] & H1_TOKEN))
             return false;
     return true;
 }
@@ -76,7 +85,7 @@ int weft_http_headers_new(weft_http_headers **out)
 void weft_http_headers_clear(weft_http_headers *h)
 {
     for (size_t i = 0; i < h->n; i++)
-        free(h->f[i]);
+        field_drop(h, h->f[i]);
     h->n = 0;
     h->bytes = 0;
 }
@@ -86,15 +95,31 @@ void weft_http_headers_free(weft_http_headers *h)
     if (!h)
         return;
     weft_http_headers_clear(h);
+    while (h->nspare)
+        free(h->spare[--h->nspare]);
     free(h->f);
     free(h);
 }
 
-static struct field *field_new(const char *name, size_t nlen, const char *value, size_t vlen)
+static struct field *field_new(weft_http_headers *h, const char *name, size_t nlen,
+                               const char *value, size_t vlen)
 {
-    struct field *f = malloc(sizeof *f + nlen + vlen + 2);
-    if (!f)
-        return NULL;
+    size_t need = nlen + vlen + 2;
+    struct field *f = NULL;
+    for (size_t i = h->nspare; i-- > 0;) {
+        if (h->spare[i]->cap >= need) {
+            f = h->spare[i];
+            h->spare[i] = h->spare[--h->nspare];
+            break;
+        }
+    }
+    if (!f) {
+        size_t cap = need < 48 ? 48 : need; /* room to be reused */
+        f = malloc(sizeof *f + cap);
+        if (!f)
+            return NULL;
+        f->cap = cap;
+    }
     f->nlen = nlen;
     f->vlen = vlen;
     memcpy(f->mem, name, nlen);
@@ -122,12 +147,10 @@ static int check(const char *name, size_t nlen, const char **value, size_t *vlen
     return 0;
 }
 
-int weft_http_headers_addn(weft_http_headers *h, const char *name, size_t nlen,
-                           const char *value, size_t vlen)
+/* Append a field already checked and trimmed. */
+static int add_checked(weft_http_headers *h, const char *name, size_t nlen, const char *value,
+                       size_t vlen)
 {
-    int rc = check(name, nlen, &value, &vlen);
-    if (rc < 0)
-        return rc;
     if (h->n >= WEFT_HTTP_HEADERS_MAX_FIELDS ||
         h->bytes + nlen + vlen > WEFT_HTTP_HEADERS_MAX_BYTES)
         return -E2BIG;
@@ -139,12 +162,21 @@ int weft_http_headers_addn(weft_http_headers *h, const char *name, size_t nlen,
         h->f = f;
         h->cap = cap;
     }
-    struct field *f = field_new(name, nlen, value, vlen);
+    struct field *f = field_new(h, name, nlen, value, vlen);
     if (!f)
         return -ENOMEM;
     h->f[h->n++] = f;
     h->bytes += nlen + vlen;
     return 0;
+}
+
+int weft_http_headers_addn(weft_http_headers *h, const char *name, size_t nlen,
+                           const char *value, size_t vlen)
+{
+    int rc = check(name, nlen, &value, &vlen);
+    if (rc < 0)
+        return rc;
+    return add_checked(h, name, nlen, value, vlen);
 }
 
 int weft_http_headers_add(weft_http_headers *h, const char *name, const char *value)
@@ -178,7 +210,7 @@ int weft_http_headers_find(const weft_http_headers *h, const char *name, size_t 
 static void remove_at(weft_http_headers *h, size_t i)
 {
     h->bytes -= h->f[i]->nlen + h->f[i]->vlen;
-    free(h->f[i]);
+    field_drop(h, h->f[i]);
     memmove(h->f + i, h->f + i + 1, (h->n - i - 1) * sizeof *h->f);
     h->n--;
 }
@@ -202,17 +234,17 @@ int weft_http_headers_set(weft_http_headers *h, const char *name, const char *va
         return rc;
     int i = weft_http_headers_find(h, name, 0);
     if (i < 0)
-        return weft_http_headers_addn(h, name, nlen, value, vlen);
+        return add_checked(h, name, nlen, value, vlen);
     struct field *old = h->f[i];
     if (h->bytes - old->vlen + vlen > WEFT_HTTP_HEADERS_MAX_BYTES)
         return -E2BIG;
     /* Keep the name as first sent: only the value changes. */
-    struct field *f = field_new(old->mem, old->nlen, value, vlen);
+    struct field *f = field_new(h, old->mem, old->nlen, value, vlen);
     if (!f)
         return -ENOMEM;
     h->bytes = h->bytes - old->vlen + vlen;
     h->f[i] = f;
-    free(old);
+    field_drop(h, old);
     for (int j = weft_http_headers_find(h, name, (size_t)i + 1); j >= 0;
          j = weft_http_headers_find(h, name, (size_t)j))
         remove_at(h, (size_t)j);

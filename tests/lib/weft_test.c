@@ -49,9 +49,14 @@ uint64_t weft_test_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-size_t weft_test_rss_bytes(void)
+size_t weft_test_rss_bytes_of(int pid)
 {
-    FILE *f = fopen("/proc/self/statm", "r");
+    char path[64];
+    if (pid > 0)
+        snprintf(path, sizeof path, "/proc/%d/statm", pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/statm");
+    FILE *f = fopen(path, "r");
     if (!f)
         return 0;
     unsigned long size = 0, rss = 0;
@@ -59,4 +64,9 @@ size_t weft_test_rss_bytes(void)
         rss = 0;
     fclose(f);
     return rss * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+size_t weft_test_rss_bytes(void)
+{
+    return weft_test_rss_bytes_of(0);
 }

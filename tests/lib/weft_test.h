@@ -39,5 +39,7 @@ uint64_t weft_test_now_ns(void);
 
 /* Resident set size of this process in bytes, from /proc/self/statm. */
 size_t weft_test_rss_bytes(void);
+/* The same for another process (pid > 0), e.g. a server forked to measure. */
+size_t weft_test_rss_bytes_of(int pid);
 
 #endif
