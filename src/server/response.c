@@ -319,10 +319,10 @@ again:;
         resp->framing = RF_NONE;
     else if (resp->has_clen)
         resp->framing = RF_LENGTH;
+    else if (resp->no_body)
+        resp->framing = RF_NONE; /* HEAD or 304 of unknown length: say nothing of it */
     else if (req->h.version >= 1)
         resp->framing = RF_CHUNKED;
-    else if (resp->no_body)
-        resp->framing = RF_NONE;
     else
         resp->framing = RF_CLOSE;
 
@@ -800,6 +800,10 @@ void weft__response_finish(struct hx *x, int result)
             err = weft_web_response_send_error(resp, result == 100 ? 500 : result);
         else if (result < 0)
             err = weft_web_response_send_error(resp, error_status(result));
+        else if ((resp->no_body || resp->status == 304) && !resp->has_clen)
+            err = weft_web_response_write_eof(resp); /* no Content-Length: 0 for
+                                                        a HEAD or a 304: the
+                                                        GET's length is unknown */
         else
             err = weft_web_response_send(resp, NULL, 0);
         if (err == -EINVAL || err == -ENOMEM || (err < 0 && resp->state == RS_NEW)) {

@@ -246,6 +246,55 @@ static void chunked_stream_and_head(void **state)
     env_close(&e);
 }
 
+/* A handler that answers a HEAD or a 304 without a body and without saying
+ * how long the GET's body would be: the head carries no Content-Length (not
+ * a false "0") and no Transfer-Encoding, and the connection goes on. */
+static int h_not_modified(weft_web_request *req, weft_web_response *resp, void *ud)
+{
+    (void)req;
+    (void)ud;
+    weft_web_response_set_header(resp, "ETag", "\"v1\"");
+    return weft_web_response_set_status(resp, 304);
+}
+
+static int h_nothing(weft_web_request *req, weft_web_response *resp, void *ud)
+{
+    (void)req;
+    (void)resp;
+    (void)ud;
+    return 0;
+}
+
+static void bodiless_without_length(void **state)
+{
+    (void)state;
+    struct env e;
+    env_open(&e);
+    assert_int_equal(weft_web_app_get(e.app, "/cached", h_not_modified, NULL), 0);
+    assert_int_equal(weft_web_app_get(e.app, "/nothing", h_nothing, NULL), 0);
+    env_connect(&e, 0, 0);
+    struct resp r;
+    send_str(&e, "GET /cached HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_int_equal(r.status, 304);
+    assert_string_equal(resp_header(&r, "ETag"), "\"v1\"");
+    assert_null(resp_header(&r, "Content-Length"));
+    assert_null(resp_header(&r, "Transfer-Encoding"));
+    send_str(&e, "HEAD /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_HEAD, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(resp_header(&r, "Content-Length"));
+    assert_null(resp_header(&r, "Transfer-Encoding"));
+    assert_null(resp_header(&r, "Connection"));
+    /* A GET of the same handler says its (empty) length, as before. */
+    send_str(&e, "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+    get_response(&e, WEFT_H1_METHOD_GET, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(resp_header(&r, "Content-Length"), "0");
+    assert_false(e.c.lost);
+    env_close(&e);
+}
+
 static void routing(void **state)
 {
     (void)state;
@@ -1076,6 +1125,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(pipelined_with_slow_handler),
     cmocka_unit_test(http10_and_connection_close),
     cmocka_unit_test(chunked_stream_and_head),
+    cmocka_unit_test(bodiless_without_length),
     cmocka_unit_test(routing),
     cmocka_unit_test(bad_patterns_refused),
     cmocka_unit_test(bodies),
