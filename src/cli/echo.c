@@ -91,74 +91,14 @@ static void fail(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Length of the UTF-8 sequence starting at p (at most n bytes) that Python
- * would print as a character, or 0 (an invalid sequence, a C1 control). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        len = 2;
-        cp = p[0] & 0x1fu;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        len = 3;
-        cp = p[0] & 0x0fu;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        len = 4;
-        cp = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-        return 0;
-    return len;
-}
-
-/* The message as Python's repr(data.decode()) shows it, at most SHOW_BYTES
- * of it: quotes chosen as Python does, \n \r \t \\ escaped, other control
- * bytes and bytes that are not UTF-8 as \xNN. Longer messages end in
- * "... (N bytes)". */
+/* The message as Python's repr(data.decode()) shows it (weft_repr), at most
+ * SHOW_BYTES of it; longer messages end in "... (N bytes)". */
 static const char *repr(char *out, size_t cap, const void *data, size_t len)
 {
-    const unsigned char *p = data;
     size_t show = len < SHOW_BYTES ? len : SHOW_BYTES;
-    char q = memchr(p, '\'', show) && !memchr(p, '"', show) ? '"' : '\'';
-    size_t o = 0;
-    out[o++] = q;
-    size_t i = 0;
-    while (i < show && o + 8 < cap) {
-        unsigned char c = p[i];
-        size_t u;
-        if (c == '\\' || c == (unsigned char)q) {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c == '\n' || c == '\r' || c == '\t') {
-            out[o++] = '\\';
-            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-        } else if (c >= 0x20 && c < 0x7f) {
-            out[o++] = (char)c;
-        } else if (c >= 0x80 && (u = utf8_len(p + i, show - i)) > 0) {
-            memcpy(out + o, p + i, u);
-            o += u;
-            i += u;
-            continue;
-        } else {
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        }
-        i++;
-    }
-    out[o++] = q;
-    out[o] = 0;
-    if (i < len)
-        snprintf(out + o, cap - o, "... (%zu bytes)", len);
+    int n = weft_repr(data, show, out, cap);
+    if (n >= 0 && show < len)
+        snprintf(out + n, cap - (size_t)n, "... (%zu bytes)", len);
     return out;
 }
 

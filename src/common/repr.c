@@ -5,39 +5,16 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/common_int.h"
 #include "weft/common.h"
 
-/* Length of the valid UTF-8 sequence at p (2..4 bytes, not overlong, no
- * surrogates, <= U+10FFFF) whose code point is printable enough to keep
- * (>= U+00A0), or 0. */
+/* Length of the valid UTF-8 sequence at p (2..4 bytes) whose code point is
+ * printable enough to keep (>= U+00A0, past the C1 controls), or 0. */
 static size_t utf8_keep(const unsigned char *p, size_t n)
 {
-    unsigned c = p[0];
-    size_t len;
-    unsigned cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-        return 0;
-    return len;
+    uint32_t cp;
+    size_t len = weft__utf8_seq(p, n, &cp);
+    return len >= 2 && cp >= 0xa0 ? len : 0;
 }
 
 /* The next element of the repr at p: its text in out (<= 4 bytes, or a

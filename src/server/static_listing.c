@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/common_int.h"
 #include "server/static_int.h"
 #include "weft/common.h"
 #include "weft/url.h"
@@ -35,40 +36,6 @@ void weft__static_entries_sort(struct weft__static_entry *e, size_t n)
         qsort(e, n, sizeof *e, cmp_entry);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 void weft__static_html_escape(weft__sb *sb, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -86,8 +53,9 @@ void weft__static_html_escape(weft__sb *sb, const char *s, size_t len)
             if (u[i] < 0x20 || u[i] == 0x7f) {
                 rep = "\xef\xbf\xbd"; /* a control byte would show as nothing */
             } else if (u[i] >= 0x80) {
-                adv = utf8_len(u + i, len - i);
-                if (adv == 0) {
+                uint32_t cp;
+                adv = weft__utf8_seq(u + i, len - i, &cp);
+                if (adv == 0) { /* not UTF-8: shown as U+FFFD */
                     rep = "\xef\xbf\xbd";
                     adv = 1;
                 }
