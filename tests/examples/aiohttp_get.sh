@@ -8,6 +8,6 @@ start_pyserver
 out=$(timeout 20 "$1/examples/aiohttp_get" "$base/chunked" 7)
 echo "$out"
 [ "$(echo "$out" | sed -n 1p)" = "200: OK" ]
-echo "$out" | grep -q '^Transfer-Encoding: chunked$'
+grep -q '^Transfer-Encoding: chunked$' <<<"$out"
 [ "$(echo "$out" | sed -n '/^Trailer/,$p' | tail -n +2 | tr -d '\n')" = "hello chunked world" ]
 echo ok

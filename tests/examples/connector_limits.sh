@@ -48,13 +48,13 @@ fi
 out=$(timeout 30 "$1/examples/connector_limits" "$target" -n 40 --limit 30 --nameserver "$ns")
 echo "$out"
 [ "$(echo "$out" | sed -n 1p)" = "requests: 40, failed: 0" ]
-echo "$out" | grep -q '^connections: 30 opened, at most 30 at once, 10 requests queued$'
+grep -q '^connections: 30 opened, at most 30 at once, 10 requests queued$' <<<"$out"
 stats=$(curl -s "$base/stats")
 max=$(echo "$stats" | cut -d' ' -f3)
 [ "$max" -le 31 ]   # 30 from the example, plus this curl
 if [ -n "$dns_pid" ]; then
     [ "$(grep -c 'query\[A\] web.test' "$py_dir/dns.log")" -eq 1 ]
     # 30 look-ups at once (the other 10 reuse connections), one query sent.
-    echo "$out" | grep -q '^dns: 30 lookups, 1 queries sent (29 joined one in flight, 0 from the cache)$'
+    grep -q '^dns: 30 lookups, 1 queries sent (29 joined one in flight, 0 from the cache)$' <<<"$out"
 fi
 echo ok

@@ -13,5 +13,5 @@ for alg in MD5 SHA-256; do
     [ "$(echo "$out" | sed -n 2p)" = "200 OK (after 0 challenges): welcome phoe6" ]
 done
 out=$(timeout 20 "$1/examples/digest_auth" "$base/digest?user=phoe6&pass=pw" phoe6 nope)
-echo "$out" | head -1 | grep -q '^401 Unauthorized'
+head -1 <<<"$out" | grep -q '^401 Unauthorized'
 echo ok

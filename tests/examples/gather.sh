@@ -16,8 +16,8 @@ rc=$?
 set -e
 echo "$out"
 [ $rc -eq 1 ]
-echo "$out" | grep -q '^python.org: cancelled (Operation canceled)$'
-echo "$out" | grep -q '^example: cancelled (Operation canceled)$'
-echo "$out" | grep -q '^gather failed: Input/output error$'
+grep -q '^python.org: cancelled (Operation canceled)$' <<<"$out"
+grep -q '^example: cancelled (Operation canceled)$' <<<"$out"
+grep -q '^gather failed: Input/output error$' <<<"$out"
 echo "$out" | grep -Eq '^took 0\.[12] s$'
 echo ok

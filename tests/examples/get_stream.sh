@@ -6,9 +6,9 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 . "$src/tests/lib/pyserver.sh"
 start_pyserver
 out=$(timeout 20 "$1/examples/get_stream" "$base/big?n=1048576")
-echo "$out" | head -5
+head -5 <<<"$out"
 [ "$(echo "$out" | sed -n 1p)" = "200: OK" ]
-echo "$out" | grep -q '^Content-Length: 1048576$'
+grep -q '^Content-Length: 1048576$' <<<"$out"
 [ "$(echo "$out" | tail -1)" = "total 1048576" ]
 [ -z "$(echo "$out" | grep '^chunk ' | awk '$2 > 4096')" ]
 [ "$(echo "$out" | grep -c '^chunk ')" -ge 256 ]

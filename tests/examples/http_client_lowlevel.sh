@@ -9,9 +9,9 @@ start_pyserver
 out=$(timeout 20 "$1/examples/http_client_lowlevel" "$base" /headers)
 echo "$out"
 [ "$(echo "$out" | sed -n 1p)" = "200: OK" ]
-echo "$out" | grep -q '^Content-Length: '
-echo "$out" | grep -q "^b'GET /headers HTTP/1.1"
-echo "$out" | grep -q 'X-My-Header: foo'
+grep -q '^Content-Length: ' <<<"$out"
+grep -q "^b'GET /headers HTTP/1.1" <<<"$out"
+grep -q 'X-My-Header: foo' <<<"$out"
 out=$(timeout 20 "$1/examples/http_client_lowlevel" "$base" "/big?n=1000")
 [ "$(echo "$out" | grep -c "^b'")" -eq 5 ]   # 1000 bytes in chunks of 200
 echo ok

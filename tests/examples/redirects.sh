@@ -16,5 +16,5 @@ rc=$?
 set -e
 echo "$out"
 [ $rc -eq 1 ]
-echo "$out" | grep -q '^error: stopped after 1 redirects'
+grep -q '^error: stopped after 1 redirects' <<<"$out"
 echo ok

@@ -8,8 +8,8 @@ start_pyserver
 out=$(timeout 20 "$1/examples/session" "$base/headers")
 echo "$out"
 [ "$(echo "$out" | grep -c '^200: OK$')" -eq 2 ]
-echo "$out" | grep -q '^Authorization: Basic dXNlcjpwYXNz'
-echo "$out" | grep -q '^X-My-Default-Header: bar'
-echo "$out" | grep -q '^X-My-Header: foo'
+grep -q '^Authorization: Basic dXNlcjpwYXNz' <<<"$out"
+grep -q '^X-My-Default-Header: bar' <<<"$out"
+grep -q '^X-My-Header: foo' <<<"$out"
 [ "$(echo "$out" | tail -1)" = "connections opened: 1, reused: 1" ]
 echo ok

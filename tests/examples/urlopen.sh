@@ -11,7 +11,7 @@ echo "$out"
 [ "$(echo "$out" | tail -1)" = "hello" ]
 out=$(timeout 20 "$1/examples/urlopen" "$base/form" "form=value" "name=J Doe")
 echo "$out"
-echo "$out" | grep -q '^X-Content-Type: application/x-www-form-urlencoded$'
+grep -q '^X-Content-Type: application/x-www-form-urlencoded$' <<<"$out"
 [ "$(echo "$out" | tail -1)" = "got form=value&name=J+Doe" ]
 # A failure is one clear line.
 set +e
@@ -19,5 +19,5 @@ err=$(timeout 20 "$1/examples/urlopen" "http://127.0.0.1:1/" 2>&1)
 rc=$?
 set -e
 [ $rc -eq 1 ]
-echo "$err" | grep -q '^urlopen: connect to 127.0.0.1 port 1 failed: Connection refused$'
+grep -q '^urlopen: connect to 127.0.0.1 port 1 failed: Connection refused$' <<<"$err"
 echo ok
