@@ -110,9 +110,9 @@ static void format_duration(char *buf, size_t cap, uint64_t ns)
         snprintf(buf, cap, "%llums", (unsigned long long)(ns / WEFT_MSEC(1)));
 }
 
-static void sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t cap)
+static void sockaddr_str(const void *sa, char *buf, size_t cap)
 {
-    if (weft_addr_format_py((const struct sockaddr *)ss, buf, cap) < 0)
+    if (weft_addr_format_py(sa, buf, cap) < 0)
         snprintf(buf, cap, "(unknown)");
 }
 
@@ -296,16 +296,19 @@ static void dgram_received(weft_udp *u, const void *data, size_t len,
                            const struct sockaddr *addr, socklen_t addrlen, void *ud)
 {
     struct endpoint *ep = ud;
+    /* The sender's text is made only for a line that shows it: a --quiet
+     * echo formats nothing per datagram. */
     char who[PEER_LEN];
-    if (weft_addr_format_py(addr, who, sizeof who) < 0)
-        snprintf(who, sizeof who, "(unknown)");
     if (!ep->e->o.quiet) {
         char r[4 * SHOW_BYTES + 64];
+        sockaddr_str(addr, who, sizeof who);
         say("Received: %s from %s", repr(r, sizeof r, data, len), who);
     }
     int err = weft_udp_send_datagram(u, data, len, addr, addrlen);
-    if (err < 0 && err != WEFT_ECLOSED)
+    if (err < 0 && err != WEFT_ECLOSED) {
+        sockaddr_str(addr, who, sizeof who);
         say("Not echoed to %s (%s)", who, weft_strerror(err));
+    }
 }
 
 static void dgram_error(weft_udp *u, int err, void *ud)
