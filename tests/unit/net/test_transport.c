@@ -593,6 +593,9 @@ static int memory_main(void *arg)
     assert_string_equal(weft_transport_peer_str(ta), "");
     assert_true(weft_transport_can_write_eof(ta));
     assert_int_equal(weft_transport_sendfile(ta, 0, 0, 1), -ENOTSUP);
+    /* Bad arguments are -EINVAL here too, as on a transport that splices. */
+    assert_int_equal(weft_transport_sendfile(ta, -1, 0, 1), -EINVAL);
+    assert_int_equal(weft_transport_sendfile(ta, 0, -1, 1), -EINVAL);
     echo_battery(&a, &b, chunk == 1 ? 0 : WEFT_SCALED(1u << 20));
     if (chunk == 1) {
         /* One byte per data_received: the protocol sees every boundary. */
