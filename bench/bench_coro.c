@@ -18,26 +18,8 @@
 #include <uv.h>
 
 #include "weft.h"
+#include "bench_util.h"
 #include "coro/coro_int.h"
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, rss = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &rss) != 2)
-            rss = 0;
-        fclose(f);
-    }
-    return rss * (size_t)sysconf(_SC_PAGESIZE);
-}
 
 /* Best of a few runs: the least disturbed one is the closest to the truth. */
 #define BEST_OF 5
@@ -64,10 +46,10 @@ static double bench_switch_weft(void)
 {
     static char stack[64 * 1024] __attribute__((aligned(16)));
     weft__ctx_make(&co_ctx, stack, sizeof stack, weft_co, NULL);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (int i = 0; i < SWITCHES; i++)
         weft__ctx_jump(&main_ctx, &co_ctx);
-    return (double)(now_ns() - t0) / (2.0 * SWITCHES); /* two switches per round trip */
+    return (double)(bench_now_ns() - t0) / (2.0 * SWITCHES); /* two switches per round trip */
 }
 
 static double bench_switch_uc(void)
@@ -79,10 +61,10 @@ static double bench_switch_uc(void)
     uc_co.uc_link = NULL;
     makecontext(&uc_co, uc_co_fn, 0);
     int n = SWITCHES / 10;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (int i = 0; i < n; i++)
         swapcontext(&uc_main, &uc_co);
-    return (double)(now_ns() - t0) / (2.0 * n);
+    return (double)(bench_now_ns() - t0) / (2.0 * n);
 }
 
 /* ---------------------------------------------------------- spawn + join */
@@ -97,13 +79,13 @@ static int nothing(void *arg)
 static int spawn_join_main(void *arg)
 {
     double *out = arg;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (int i = 0; i < SPAWNS; i++) {
         weft_task *t;
         weft_task_spawn(NULL, nothing, NULL, &t);
         weft_task_join(t);
     }
-    *out = (double)(now_ns() - t0) / SPAWNS;
+    *out = (double)(bench_now_ns() - t0) / SPAWNS;
     return 0;
 }
 
@@ -122,13 +104,13 @@ static void *thread_nothing(void *arg)
 static double bench_spawn_pthread(void)
 {
     int n = 20000;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (int i = 0; i < n; i++) {
         pthread_t th;
         pthread_create(&th, NULL, thread_nothing, NULL);
         pthread_join(th, NULL);
     }
-    return (double)(now_ns() - t0) / n;
+    return (double)(bench_now_ns() - t0) / n;
 }
 
 /* --------------------------------------------------------------- timers */
@@ -145,14 +127,14 @@ static double bench_timers_weft(void)
     weft_loop_new(&loop);
     weft_timer **h = malloc(sizeof *h * TIMERS);
     uint32_t x = 1;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (int i = 0; i < TIMERS; i++) {
         x = x * 1103515245u + 12345u;
         weft_loop_call_later(loop, WEFT_MSEC(x % 60000), noop, NULL, &h[i]);
     }
     for (int i = 0; i < TIMERS; i++)
         weft_timer_cancel(h[i]);
-    double s = (double)(now_ns() - t0) / 1e9;
+    double s = (double)(bench_now_ns() - t0) / 1e9;
     free(h);
     weft_loop_close(loop);
     return s;
@@ -168,7 +150,7 @@ static double bench_timers_uv(void)
     uv_loop_init(&loop);
     uv_timer_t *h = malloc(sizeof *h * TIMERS);
     uint32_t x = 1;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     /* Same work as weft's public timers: a handle each, set, then cancelled. */
     for (int i = 0; i < TIMERS; i++) {
         x = x * 1103515245u + 12345u;
@@ -177,7 +159,7 @@ static double bench_timers_uv(void)
     }
     for (int i = 0; i < TIMERS; i++)
         uv_timer_stop(&h[i]);
-    double s = (double)(now_ns() - t0) / 1e9;
+    double s = (double)(bench_now_ns() - t0) / 1e9;
     for (int i = 0; i < TIMERS; i++)
         uv_close((uv_handle_t *)&h[i], NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -199,11 +181,11 @@ static int memory_main(void *arg)
 {
     double *per_task = arg;
     weft_task **t = malloc(sizeof *t * SLEEPERS);
-    size_t before = rss_bytes();
+    size_t before = bench_rss_bytes();
     for (int i = 0; i < SLEEPERS; i++)
         weft_task_spawn(NULL, sleeper, NULL, &t[i]);
     weft_sleep(WEFT_MSEC(1)); /* let every task start and park */
-    size_t after = rss_bytes();
+    size_t after = bench_rss_bytes();
     *per_task = (double)(after - before) / SLEEPERS;
     for (int i = 0; i < SLEEPERS; i++) {
         weft_task_cancel(t[i]);

@@ -41,6 +41,7 @@
 #include <uv.h>
 
 #include "weft.h"
+#include "bench_util.h"
 
 #define CHUNK (256u * 1024u)
 #define MSG 64
@@ -49,36 +50,10 @@ static size_t bulk_bytes;
 static double pp_secs;
 static int nconns;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void die(const char *what)
 {
     fprintf(stderr, "bench_stream: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-/* CPU time of the calling thread, in seconds. */
-static double thread_cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_THREAD, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, rss = 0;
-    if (!f || fscanf(f, "%lu %lu", &size, &rss) != 2)
-        die("statm");
-    fclose(f);
-    return rss * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* ------------------------------------------------------ blocking sockets */
@@ -153,7 +128,7 @@ static void *blocking_reader(void *arg)
     ssize_t n;
     while ((n = read(fd, buf, CHUNK)) > 0)
         r->got += (size_t)n;
-    r->end = now();
+    r->end = bench_now();
     close(fd);
     free(buf);
     return NULL;
@@ -167,7 +142,7 @@ static double recv_anchor(void)
     uint16_t port;
     r.lfd = listen_loopback(&port);
     pthread_t rt, st;
-    double t0 = now();
+    double t0 = bench_now();
     pthread_create(&rt, NULL, blocking_reader, &r);
     pthread_create(&st, NULL, blocking_sender, (void *)(uintptr_t)port);
     pthread_join(st, NULL);
@@ -190,7 +165,7 @@ static int recv_handler(weft_stream *s, void *ud)
     int n;
     while ((n = weft_stream_read(s, buf, CHUNK)) > 0)
         w->got += (size_t)n;
-    w->end = now();
+    w->end = bench_now();
     free(buf);
     return n;
 }
@@ -216,7 +191,7 @@ static int recv_weft_main(void *arg)
     if (weft_stream_server_open(NULL, "127.0.0.1", 0, NULL, recv_one, r, &r->srv) != 0)
         die("weft server");
     pthread_t st;
-    r->t0 = now();
+    r->t0 = bench_now();
     pthread_create(&st, NULL, blocking_sender, (void *)(uintptr_t)weft_server_port(r->srv));
     weft_server_wait_closed(r->srv);
     weft_server_free(r->srv);
@@ -240,7 +215,7 @@ static double send_anchor(void)
     uint16_t port;
     r.lfd = listen_loopback(&port);
     pthread_t rt;
-    double t0 = now();
+    double t0 = bench_now();
     pthread_create(&rt, NULL, blocking_reader, &r);
     blocking_sender((void *)(uintptr_t)port);
     pthread_join(rt, NULL);
@@ -276,7 +251,7 @@ static double send_weft(void)
     struct send_run sr;
     r.lfd = listen_loopback(&sr.port);
     pthread_t rt;
-    double t0 = now();
+    double t0 = bench_now();
     pthread_create(&rt, NULL, blocking_reader, &r);
     if (weft_run(send_weft_main, &sr) != 0)
         die("weft send");
@@ -313,12 +288,6 @@ static void round_trips(int fd, int n)
 #define PP_BATCH 500
 #define PP_MAXPAIRS 4096
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
-}
-
 static long pp_trips[2];
 
 static void ping_pong(uint16_t port_a, uint16_t port_b, double rates[2], double *ratio)
@@ -330,13 +299,13 @@ static void ping_pong(uint16_t port_a, uint16_t port_b, double rates[2], double 
     int npairs = 0;
     round_trips(fd[0], 100); /* warm both up */
     round_trips(fd[1], 100);
-    double end = now() + pp_secs;
-    while (now() < end && npairs < PP_MAXPAIRS) {
+    double end = bench_now() + pp_secs;
+    while (bench_now() < end && npairs < PP_MAXPAIRS) {
         double d[2];
         for (int k = 0; k < 2; k++) {
-            double t0 = now();
+            double t0 = bench_now();
             round_trips(fd[k], PP_BATCH);
-            d[k] = now() - t0;
+            d[k] = bench_now() - t0;
             spent[k] += d[k];
             trips[k] += PP_BATCH;
         }
@@ -348,7 +317,7 @@ static void ping_pong(uint16_t port_a, uint16_t port_b, double rates[2], double 
         rates[i] = (double)trips[i] / spent[i];
         pp_trips[i] = trips[i] + 100;
     }
-    qsort(pair, (size_t)npairs, sizeof pair[0], cmp_double);
+    qsort(pair, (size_t)npairs, sizeof pair[0], bench_cmp_double);
     *ratio = pair[npairs / 2];
 }
 
@@ -387,10 +356,10 @@ static int pp_weft_server(void *arg)
 static void *pp_weft_thread(void *arg)
 {
     struct pp_weft *p = arg;
-    double c0 = thread_cpu();
+    double c0 = bench_thread_cpu();
     if (weft_run(pp_weft_server, arg) != 0)
         die("weft echo run");
-    p->cpu = thread_cpu() - c0;
+    p->cpu = bench_thread_cpu() - c0;
     return NULL;
 }
 
@@ -465,7 +434,7 @@ static void uv_connection(uv_stream_t *server, int status)
 
 static void *uv_thread(void *arg)
 {
-    double c0 = thread_cpu();
+    double c0 = bench_thread_cpu();
     uv_loop_init(&uvs.loop);
     uv_tcp_init(&uvs.loop, &uvs.server);
     struct sockaddr_in a;
@@ -479,7 +448,7 @@ static void *uv_thread(void *arg)
     atomic_store(&uvs.ready, 1);
     uv_run(&uvs.loop, UV_RUN_DEFAULT);
     uv_loop_close(&uvs.loop);
-    uvs.cpu = thread_cpu() - c0;
+    uvs.cpu = bench_thread_cpu() - c0;
     return NULL;
 }
 
@@ -566,8 +535,10 @@ static int rss_main(void *arg)
     while (st.parked)
         weft_sleep(WEFT_MSEC(5));
 
-    r->base = rss_bytes();
-    double t0 = now();
+    r->base = bench_rss_bytes();
+    if (!r->base)
+        die("statm");
+    double t0 = bench_now();
     pid_t child = fork();
     if (child < 0)
         die("fork");
@@ -581,9 +552,11 @@ static int rss_main(void *arg)
         }
         weft_sleep(WEFT_MSEC(10));
     }
-    r->secs = now() - t0;
+    r->secs = bench_now() - t0;
     weft_sleep(WEFT_MSEC(100)); /* let the last reads settle */
-    r->full = rss_bytes();
+    r->full = bench_rss_bytes();
+    if (!r->full)
+        die("statm");
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     weft_server_close(srv);
@@ -619,7 +592,7 @@ static double paired(double (*anchor)(void), double (*weft)(void), int runs, dou
             *best_w = w;
         r[i] = w / a;
     }
-    qsort(r, (size_t)runs, sizeof r[0], cmp_double);
+    qsort(r, (size_t)runs, sizeof r[0], bench_cmp_double);
     return r[runs / 2];
 }
 

@@ -41,27 +41,11 @@
 #include <openssl/x509.h>
 
 #include "weft.h"
+#include "bench_util.h"
 
 static char certdir[64], certfile[128], keyfile[128];
 static size_t bulk_bytes;
 static double hs_secs;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of the calling thread: what one side of a transfer costs, which
- * other processes on a busy machine do not inflate the way they inflate
- * wall time. */
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void remove_cert(void);
 
@@ -211,13 +195,13 @@ static void *blocking_sink(void *arg)
     SSL_set_fd(s, fd);
     if (SSL_accept(s) != 1)
         die("SSL_accept");
-    double c0 = thread_cpu();
+    double c0 = bench_thread_cpu();
     static char buf[64 * 1024];
     size_t n;
     while (SSL_read_ex(s, buf, sizeof buf, &n) == 1)
         st->got += n;
-    st->t_end = now();
-    st->cpu = thread_cpu() - c0;
+    st->t_end = bench_now();
+    st->cpu = bench_thread_cpu() - c0;
     SSL_free(s);
     close(fd);
     SSL_CTX_free(c);
@@ -242,15 +226,15 @@ struct weft_side {
 static int sink_handler(weft_stream *s, void *ud)
 {
     struct weft_side *w = ud;
-    double c0 = thread_cpu();
+    double c0 = bench_thread_cpu();
     char *buf = malloc(64 * 1024);
     int n;
     size_t got = 0;
     while ((n = weft_stream_read(s, buf, 64 * 1024)) > 0)
         got += (size_t)n;
     free(buf);
-    w->t_end = now();
-    w->cpu = thread_cpu() - c0;
+    w->t_end = bench_now();
+    w->cpu = bench_thread_cpu() - c0;
     atomic_store(&w->got, got);
     atomic_store(&w->done, 1);
     return 0;
@@ -344,8 +328,8 @@ static int count_handshakes(int port, double secs)
     SSL_CTX *c = blocking_client_ctx();
     SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
     int n = 0;
-    double end = now() + secs;
-    while (now() < end) {
+    double end = bench_now() + secs;
+    while (bench_now() < end) {
         int fd = tcp_connect(port);
         if (fd < 0)
             die("connect");
@@ -389,7 +373,7 @@ int main(void)
     double t0;
     for (int r = 0; r < rounds; r++) {
         weft_side_start(&w, 0);
-        t0 = now();
+        t0 = bench_now();
         blocking_send(w.port);
         while (!atomic_load(&w.done))
             usleep(100);
@@ -403,7 +387,7 @@ int main(void)
 
         struct sink_thread st = { tcp_listen(&port), 0, 0, 0 };
         pthread_create(&th, NULL, blocking_sink, &st);
-        t0 = now();
+        t0 = bench_now();
         blocking_send(port);
         pthread_join(th, NULL);
         if (mb / (st.t_end - t0) > anchor_recv)
@@ -421,14 +405,14 @@ int main(void)
     struct sink_thread st2 = { tcp_listen(&port), 0, 0, 0 };
     pthread_create(&th, NULL, blocking_sink, &st2);
     struct send_args sa = { port };
-    t0 = now();
+    t0 = bench_now();
     weft_run(weft_send_main, &sa);
     pthread_join(th, NULL);
     double weft_send = mb / (st2.t_end - t0);
     close(st2.lfd);
     struct sink_thread st3 = { tcp_listen(&port), 0, 0, 0 };
     pthread_create(&th, NULL, blocking_sink, &st3);
-    t0 = now();
+    t0 = bench_now();
     blocking_send(port);
     pthread_join(th, NULL);
     double anchor_send = mb / (st3.t_end - t0);

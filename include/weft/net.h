@@ -91,7 +91,8 @@ int weft_transport_writev(weft_transport *t, const struct iovec *iov, int iovcnt
  * whatever is buffered before it. fd is duplicated: the caller may close its
  * own copy at once. The bytes count towards the write buffer (so they usually
  * trigger pause_writing; wait for resume_writing to know they left).
- * Returns 0, -ENOTSUP where the transport cannot (TLS, memory pairs: copy
+ * Returns 0, -EINVAL for a negative fd or offset (on any transport),
+ * -ENOTSUP where the transport cannot (TLS, memory pairs: copy
  * through weft_transport_write instead, as weft_stream_sendfile does), or as
  * weft_transport_write. A file that fails to read later (EIO, truncated)
  * fails the transport. */

@@ -110,20 +110,18 @@ static void format_duration(char *buf, size_t cap, uint64_t ns)
         snprintf(buf, cap, "%llums", (unsigned long long)(ns / WEFT_MSEC(1)));
 }
 
-static void sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t cap)
+static void sockaddr_str(const void *sa, char *buf, size_t cap)
 {
-    if (weft_addr_format_py((const struct sockaddr *)ss, buf, cap) < 0)
+    if (weft_addr_format_py(sa, buf, cap) < 0)
         snprintf(buf, cap, "(unknown)");
 }
 
-static void peer_str(weft_transport *t, char *buf, size_t cap)
+/* The transport keeps its peer's text (weft_transport_peer_str) until
+ * connection_lost has returned. */
+static const char *peer_of(weft_transport *t)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (weft_transport_peername(t, &ss, &len) == 0)
-        sockaddr_str(&ss, buf, cap);
-    else
-        snprintf(buf, cap, "(unknown)");
+    const char *p = weft_transport_peer_str(t);
+    return *p ? p : "(unknown)";
 }
 
 /* ------------------------------------------------------ TCP and TLS echo */
@@ -135,7 +133,6 @@ struct conn {
     weft_timer *idle;           /* NULL when not armed */
     uint64_t active;            /* loop time of the last sign of life */
     bool linked;                /* in e->conns (connection_made ran) */
-    char peer[PEER_LEN];
 };
 
 static void idle_fired(void *ud);
@@ -166,7 +163,7 @@ static void idle_fired(void *ud)
     }
     char d[32];
     format_duration(d, sizeof d, e->o.idle_ns);
-    say("Idle timeout: %s (nothing for %s)", c->peer, d);
+    say("Idle timeout: %s (nothing for %s)", peer_of(c->t), d);
     weft_transport_close(c->t);
     idle_start(c, now + e->o.idle_ns);
 }
@@ -186,9 +183,9 @@ static void conn_made(weft_transport *t, void *ud)
         idle_start(c, c->active + e->o.idle_ns);
     weft_tls *tls = weft_transport_tls(t);
     if (tls)
-        say("Connected: %s over %s (%s)", c->peer, weft_tls_version(tls), weft_tls_cipher(tls));
+        say("Connected: %s over %s (%s)", peer_of(t), weft_tls_version(tls), weft_tls_cipher(tls));
     else
-        say("Connected: %s", c->peer);
+        say("Connected: %s", peer_of(t));
 }
 
 static void conn_data(weft_transport *t, const void *data, size_t len, void *ud)
@@ -197,7 +194,7 @@ static void conn_data(weft_transport *t, const void *data, size_t len, void *ud)
     c->active = weft_loop_now(c->e->loop);
     if (!c->e->o.quiet) {
         char r[4 * SHOW_BYTES + 64];
-        say("Received: %s from %s", repr(r, sizeof r, data, len), c->peer);
+        say("Received: %s from %s", repr(r, sizeof r, data, len), peer_of(t));
     }
     /* An error here ends the connection: connection_lost says why. */
     weft_transport_write(t, data, len);
@@ -237,13 +234,13 @@ static void conn_lost(weft_transport *t, int err, void *ud)
     }
     e->nconns--;
     if (err == 0) {
-        say("Disconnected: %s", c->peer);
+        say("Disconnected: %s", peer_of(t));
     } else {
         /* TLS says more ("the peer closed the connection without
          * close_notify", "bad record mac") than the code's name. */
         weft_tls *tls = weft_transport_tls(t);
         const char *detail = tls ? weft_tls_errdetail(tls) : "";
-        say("Disconnected: %s (%s)", c->peer, *detail ? detail : weft_strerror(err));
+        say("Disconnected: %s (%s)", peer_of(t), *detail ? detail : weft_strerror(err));
     }
     free(c);
 }
@@ -261,8 +258,8 @@ static const weft_protocol *accept_conn(weft_server *srv, weft_transport *t, voi
                                         void **pud)
 {
     struct echo *e = ud;
-    char peer[PEER_LEN];
-    peer_str(t, peer, sizeof peer);
+    /* Asked now, while the socket is surely there: the transport keeps it. */
+    const char *peer = peer_of(t);
     if (e->stopping)
         return NULL;
     if (e->nconns >= e->o.max_conns) {
@@ -276,7 +273,6 @@ static const weft_protocol *accept_conn(weft_server *srv, weft_transport *t, voi
         return NULL;
     }
     c->e = e;
-    memcpy(c->peer, peer, sizeof peer);
     /* Counted now, not in connection_made: a burst of accepts in one loop
      * iteration must not all pass the limit before any of them is made. */
     e->nconns++;
@@ -286,9 +282,7 @@ static const weft_protocol *accept_conn(weft_server *srv, weft_transport *t, voi
 
 static void tls_failed(weft_transport *t, int err, const char *detail, void *ud)
 {
-    char peer[PEER_LEN];
-    peer_str(t, peer, sizeof peer);
-    say("TLS handshake failed: %s (%s)", peer, detail);
+    say("TLS handshake failed: %s (%s)", peer_of(t), detail);
 }
 
 /* ------------------------------------------------------------- UDP echo */
@@ -302,16 +296,19 @@ static void dgram_received(weft_udp *u, const void *data, size_t len,
                            const struct sockaddr *addr, socklen_t addrlen, void *ud)
 {
     struct endpoint *ep = ud;
+    /* The sender's text is made only for a line that shows it: a --quiet
+     * echo formats nothing per datagram. */
     char who[PEER_LEN];
-    if (weft_addr_format_py(addr, who, sizeof who) < 0)
-        snprintf(who, sizeof who, "(unknown)");
     if (!ep->e->o.quiet) {
         char r[4 * SHOW_BYTES + 64];
+        sockaddr_str(addr, who, sizeof who);
         say("Received: %s from %s", repr(r, sizeof r, data, len), who);
     }
     int err = weft_udp_send_datagram(u, data, len, addr, addrlen);
-    if (err < 0 && err != WEFT_ECLOSED)
+    if (err < 0 && err != WEFT_ECLOSED) {
+        sockaddr_str(addr, who, sizeof who);
         say("Not echoed to %s (%s)", who, weft_strerror(err));
+    }
 }
 
 static void dgram_error(weft_udp *u, int err, void *ud)

@@ -191,7 +191,8 @@ int weft_http_headers_copy(weft_http_headers *dst, const weft_http_headers *src)
     weft_http_headers_clear(dst);
     for (size_t i = 0; i < src->n; i++) {
         const struct field *f = src->f[i];
-        int rc = weft_http_headers_addn(dst, f->mem, f->nlen, f->mem + f->nlen + 1, f->vlen);
+        /* Checked and trimmed when they went into src. */
+        int rc = add_checked(dst, f->mem, f->nlen, f->mem + f->nlen + 1, f->vlen);
         if (rc < 0)
             return rc;
     }

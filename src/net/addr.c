@@ -171,17 +171,6 @@ static int from_addrinfo(struct addrinfo *res, struct sockaddr_storage **out, si
     return *n ? 0 : WEFT_EDNS_NODATA;
 }
 
-static struct addrinfo hints_for(int family, bool passive, bool numeric)
-{
-    struct addrinfo h;
-    memset(&h, 0, sizeof h);
-    h.ai_family = family;
-    h.ai_socktype = SOCK_STREAM;
-    h.ai_flags = (passive ? AI_PASSIVE : 0) | (numeric ? AI_NUMERICHOST : AI_ADDRCONFIG) |
-                 AI_NUMERICSERV;
-    return h;
-}
-
 /* 1: handled (result in *err), 0: a name that needs a real lookup. */
 static int literal(const char *host, uint16_t port, int family, bool passive,
                    struct sockaddr_storage **out, size_t *n, int *err)
@@ -218,7 +207,9 @@ static int literal(const char *host, uint16_t port, int family, bool passive,
         tmp[len - 2] = 0;
         host = tmp;
     }
-    struct addrinfo h = hints_for(family, passive, true);
+    /* getaddrinfo only as a parser here: names go to the DNS layer. */
+    struct addrinfo h = {.ai_family = family, .ai_socktype = SOCK_STREAM,
+                         .ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICHOST | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     char serv[8];
     snprintf(serv, sizeof serv, "%u", port);

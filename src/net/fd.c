@@ -21,7 +21,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -164,17 +163,13 @@ static int append_data(struct fd_transport *ft, const char *p, size_t n)
  * -errno for a fatal error. */
 static int flush(struct fd_transport *ft)
 {
-    int sigpipe_ign = -1; /* asked once per flush, only when a file is queued */
     while (ft->head) {
         struct item *it = ft->head;
         if (it->kind == ITEM_FILE) {
             size_t want = it->len > (1u << 30) ? (1u << 30) : it->len;
-            if (sigpipe_ign < 0)
-                sigpipe_ign = weft__sigpipe_ignored();
             ssize_t r;
             do
-                r = sigpipe_ign ? sendfile(ft->fd, it->fd, &it->foff, want)
-                                : weft__sendfile_nosigpipe(ft->fd, it->fd, &it->foff, want);
+                r = weft__sendfile_nosigpipe(ft->fd, it->fd, &it->foff, want);
             while (r < 0 && errno == EINTR);
             if (r < 0)
                 return errno == EAGAIN ? 0 : -errno;

@@ -4,7 +4,6 @@
 #ifndef WEFT_SOCK_INT_H
 #define WEFT_SOCK_INT_H
 
-#include <stdbool.h>
 #include <sys/types.h>
 
 /* write(2) that reports EPIPE without raising SIGPIPE, for pipes, where
@@ -13,10 +12,9 @@
  * the process-wide disposition is never touched. */
 ssize_t weft__write_nosigpipe(int fd, const void *buf, size_t n);
 /* sendfile(2) the same way (a reset peer makes it raise SIGPIPE: it has no
- * MSG_NOSIGNAL). Costs four system calls more than sendfile(2): callers
- * first ask weft__sigpipe_ignored() (one) and call sendfile(2) directly
- * when the process ignores SIGPIPE anyway, as servers usually do. */
+ * MSG_NOSIGNAL). When the process ignores SIGPIPE anyway, as servers usually
+ * do, it is sendfile(2) plus one sigaction(2) to find that out; otherwise
+ * four system calls more. */
 ssize_t weft__sendfile_nosigpipe(int out_fd, int in_fd, off_t *offset, size_t n);
-bool weft__sigpipe_ignored(void);
 
 #endif

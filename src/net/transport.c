@@ -260,10 +260,12 @@ int weft_transport_sendfile(weft_transport *t, int fd, off_t offset, size_t coun
     int err = write_check(t);
     if (err)
         return err;
-    if (!t->ops->sendfile)
-        return -ENOTSUP;
+    /* Bad arguments first: the same answer whether or not this transport
+     * can splice (a caller falling back on -ENOTSUP would read a bad fd). */
     if (fd < 0 || offset < 0)
         return -EINVAL;
+    if (!t->ops->sendfile)
+        return -ENOTSUP;
     if (!count)
         return 0;
     err = t->ops->sendfile(t, fd, offset, count);

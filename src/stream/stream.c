@@ -762,9 +762,7 @@ int64_t weft_stream_sendfile(weft_stream *s, int fd, off_t offset, size_t count)
     int err = write_state(s);
     if (err)
         return err;
-    if (fd < 0 || offset < 0)
-        return -EINVAL; /* the same answer whichever path would follow */
-    err = weft_transport_sendfile(s->t, fd, offset, count);
+    err = weft_transport_sendfile(s->t, fd, offset, count); /* -EINVAL before -ENOTSUP */
     if (err == 0) {
         err = weft_stream_drain(s);
         return err < 0 ? err : (int64_t)count;

@@ -5,12 +5,10 @@
 # SIGTERM ends it cleanly.
 set -euo pipefail
 BUILD="$1"
-OUT=$(mktemp)
-. "$(dirname "$0")/lib.sh"
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -f "$OUT"' EXIT
-fail() { echo "FAIL: $1"; cut -c1-200 "$OUT" | head -40; exit 1; }
-serve "$OUT" "$BUILD/examples/echo_server" 127.0.0.1 0
-PORT=$(port_from "$OUT" "s/^Serving on ('127.0.0.1', \([0-9]*\))$/\1/p")
+. "$(dirname "$0")/../lib/serve.sh"
+fail() { echo "FAIL: $1"; cut -c1-200 "$SERVE_OUT" | head -40; exit 1; }
+serve_start "^Serving on ('127.0.0.1', \([0-9]*\))$" "$BUILD/examples/echo_server" 127.0.0.1 0
+PORT=$SERVE_PORT
 
 python3 - "$PORT" <<'PY'
 import asyncio, sys
@@ -52,11 +50,10 @@ echo "$CLIENT"
 grep -qx "Sending: \"it's the C twin\"" <<<"$CLIENT"
 grep -qx "Received: \"it's the C twin\"" <<<"$CLIENT"
 
-kill -TERM $SERVER_PID
-wait $SERVER_PID # 0: serve_forever returned, the shutdown was graceful
-[ "$(grep -c "^Connected: ('127.0.0.1', [0-9]*)$" "$OUT")" = 5 ] || fail "5 connections"
-[ "$(grep -c "^Disconnected: ('127.0.0.1', [0-9]*)$" "$OUT")" = 5 ] || fail "5 disconnections"
-grep -q "^Received: 'Hello, Server!' from ('127.0.0.1', [0-9]*)$" "$OUT" || fail "hello"
-grep -q "^Received: \"it's the C twin\" from ('127.0.0.1', [0-9]*)$" "$OUT" || fail "C twin"
-grep -q "^Received: '\\\\x00\\\\x01\\\\x02" "$OUT" || fail "binary escaped"
+serve_stop TERM # exit 0: serve_forever returned, the shutdown was graceful
+[ "$(grep -c "^Connected: ('127.0.0.1', [0-9]*)$" "$SERVE_OUT")" = 5 ] || fail "5 connections"
+[ "$(grep -c "^Disconnected: ('127.0.0.1', [0-9]*)$" "$SERVE_OUT")" = 5 ] || fail "5 disconnections"
+grep -q "^Received: 'Hello, Server!' from ('127.0.0.1', [0-9]*)$" "$SERVE_OUT" || fail "hello"
+grep -q "^Received: \"it's the C twin\" from ('127.0.0.1', [0-9]*)$" "$SERVE_OUT" || fail "C twin"
+grep -q "^Received: '\\\\x00\\\\x01\\\\x02" "$SERVE_OUT" || fail "binary escaped"
 echo "echo_server ok"

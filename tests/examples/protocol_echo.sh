@@ -4,12 +4,10 @@
 # "Connection closed" per client; SIGTERM ends it cleanly.
 set -euo pipefail
 BUILD="$1"
-OUT=$(mktemp)
-. "$(dirname "$0")/lib.sh"
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -f "$OUT"' EXIT
-fail() { echo "FAIL: $1"; cut -c1-200 "$OUT" | head -40; exit 1; }
-serve "$OUT" "$BUILD/examples/protocol_echo" 127.0.0.1 0
-PORT=$(port_from "$OUT" 's/^Serving on port \([0-9]*\)$/\1/p')
+. "$(dirname "$0")/../lib/serve.sh"
+fail() { echo "FAIL: $1"; cut -c1-200 "$SERVE_OUT" | head -40; exit 1; }
+serve_start '^Serving on port \([0-9]*\)$' "$BUILD/examples/protocol_echo" 127.0.0.1 0
+PORT=$SERVE_PORT
 
 python3 - "$PORT" <<'PY'
 import socket, sys, threading
@@ -34,11 +32,10 @@ client(b"it's\n")
 print("protocol echo ok")
 PY
 
-kill -TERM $SERVER_PID
-wait $SERVER_PID
-[ "$(grep -c "^Connection from ('127.0.0.1', [0-9]*)$" "$OUT")" = 3 ] || fail "3 connections"
-[ "$(grep -c "^Connection closed$" "$OUT")" = 3 ] || fail "3 closed"
-grep -qx "Received: 'Hello, Server!'" "$OUT" || fail "hello"
-grep -qx "Received: \"it's\\\\n\"" "$OUT" || fail "quote and newline"
-grep -q "^Received: '\\\\x00\\\\x01.*\\.\\.\\.'$" "$OUT" || fail "long data cut with ..."
+serve_stop TERM
+[ "$(grep -c "^Connection from ('127.0.0.1', [0-9]*)$" "$SERVE_OUT")" = 3 ] || fail "3 connections"
+[ "$(grep -c "^Connection closed$" "$SERVE_OUT")" = 3 ] || fail "3 closed"
+grep -qx "Received: 'Hello, Server!'" "$SERVE_OUT" || fail "hello"
+grep -qx "Received: \"it's\\\\n\"" "$SERVE_OUT" || fail "quote and newline"
+grep -q "^Received: '\\\\x00\\\\x01.*\\.\\.\\.'$" "$SERVE_OUT" || fail "long data cut with ..."
 echo "protocol_echo ok"

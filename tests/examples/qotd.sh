@@ -3,11 +3,9 @@
 # clients at once; SIGTERM stops the reactor and it exits 0.
 set -euo pipefail
 BUILD="$1"
-OUT=$(mktemp)
-. "$(dirname "$0")/lib.sh"
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -f "$OUT"' EXIT
-serve "$OUT" "$BUILD/examples/qotd" 0 "configurable quote" 127.0.0.1
-PORT=$(port_from "$OUT" 's/^QOTD on port \([0-9]*\)$/\1/p')
+. "$(dirname "$0")/../lib/serve.sh"
+serve_start '^QOTD on port \([0-9]*\)$' "$BUILD/examples/qotd" 0 "configurable quote" 127.0.0.1
+PORT=$SERVE_PORT
 python3 - "$PORT" <<'PY'
 import socket, sys
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +25,11 @@ with ThreadPoolExecutor(8) as ex:
 assert all(q == b"configurable quote\r\n" for q in quotes), quotes[:3]
 print("qotd ok x", len(quotes))
 PY
-kill -TERM $SERVER_PID
-wait $SERVER_PID
+serve_stop TERM
 # The default quote, on a second run (on loopback only: "every interface" is the default).
-serve "$OUT" "$BUILD/examples/qotd" 0 "" 127.0.0.1
-PORT=$(port_from "$OUT" 's/^QOTD on port \([0-9]*\)$/\1/p')
+serve_start '^QOTD on port \([0-9]*\)$' "$BUILD/examples/qotd" 0 "" 127.0.0.1
+PORT=$SERVE_PORT
 Q=$(python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1', $PORT), timeout=10); print(s.makefile('rb').read().decode(), end='')")
 [ "$Q" = "$(printf 'An apple a day keeps the doctor away\r\n')" ] || { echo "got: $Q"; exit 1; }
-kill -INT $SERVER_PID
-wait $SERVER_PID
+serve_stop INT
 echo "qotd ok"

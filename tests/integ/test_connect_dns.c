@@ -13,6 +13,7 @@
 
 #include "weft.h"
 #include "weft_dnsmasq.h"
+#include "weft_test_net.h"
 #include "weft_test.h"
 
 static int echo_handler(weft_stream *s, void *ud)
@@ -162,25 +163,14 @@ static bool make_stall(struct env *e, int port)
     return stuck;
 }
 
-/* A free port on 127.0.0.1 (the echo server binds it next). */
-static int free_v4_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void open_connection_races_a_stalled_address(void **state)
 {
     static const char *const records[] = {"--host-record=stall.test,127.0.0.1,::1", NULL};
     struct env e = {.stall_fd = -1};
     for (int i = 0; i < 4; i++)
         e.fillers[i] = -1;
-    e.port = free_v4_port();
+    e.port = weft_test_free_port(SOCK_STREAM); /* on 127.0.0.1: the echo server binds it next */
+    assert_true(e.port > 0);
     e.stalls = make_stall(&e, e.port);
     if (e.stalls)
         with_dnsmasq(race_body, records, &e);

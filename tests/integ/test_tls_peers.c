@@ -28,12 +28,6 @@ struct peer {
     char out[256];   /* its stdout + stderr */
 };
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
 /* Run argv (openssl ...) in the certificate folder, stdin from in_path (or
  * /dev/null; or, for DELAYED_EOF, a pipe that ends after half a second, so
  * that s_client stays long enough to read the server's session tickets and
@@ -104,7 +98,7 @@ static void server_start(struct peer *p, const char *const *args)
         if (f)
             fclose(f);
         if (!p->port)
-            sleep_ms(10);
+            weft_test_nap_ms(10);
     }
     if (!p->port)
         fail_msg("openssl s_server did not start (see %s)", p->out);
@@ -118,7 +112,7 @@ static int peer_wait(struct peer *p, int timeout_ms)
     for (int waited = 0; waited < timeout_ms; waited += 10) {
         if (waitpid(p->pid, &st, WNOHANG) == p->pid)
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        sleep_ms(10);
+        weft_test_nap_ms(10);
     }
     kill(p->pid, SIGKILL);
     waitpid(p->pid, &st, 0);

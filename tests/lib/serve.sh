@@ -19,13 +19,16 @@ serve_cleanup() {
 trap serve_cleanup EXIT
 
 # serve_start SED_REGEX_WITH_ONE_GROUP_FOR_THE_PORT CMD...
+# The regex matches anywhere in a line, unless anchored with ^ and/or $.
 serve_start() {
-    local re=$1
+    local re=$1 pre='.*' post='.*'
     shift
+    [[ $re == ^* ]] && pre=
+    [[ $re == *\$ ]] && post=
     "$@" >"$SERVE_OUT" 2>&1 &
     SERVE_PID=$!
     for _ in $(seq 500); do
-        SERVE_PORT=$(sed -n "s|.*$re.*|\1|p" "$SERVE_OUT" | head -1)
+        SERVE_PORT=$(sed -n "s|$pre$re$post|\1|p" "$SERVE_OUT" | head -1)
         [ -n "$SERVE_PORT" ] && return 0
         kill -0 "$SERVE_PID" 2>/dev/null || break
         sleep 0.02

@@ -1,19 +1,20 @@
 #include "weft_dnsmasq.h"
 
+#include "weft_peers.h"
+#include "weft_test.h"
+#include "weft_test_net.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DNSMASQ "/usr/sbin/dnsmasq"
@@ -30,22 +31,6 @@ static int write_file(const char *path, const char *content)
         return -1;
     fputs(content ? content : "", f);
     return fclose(f) == 0 ? 0 : -1;
-}
-
-static int free_udp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sin;
-    if (fd < 0)
-        return -1;
-    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-        close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(sin.sin_port);
 }
 
 /* One A query for probe.test; true once dnsmasq answers anything. */
@@ -70,12 +55,6 @@ static bool probe(int port)
     return ok;
 }
 
-static void nap_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 int weft_dnsmasq_start(struct weft_dnsmasq *d, const char *hosts_content, int ttl,
                        const char *const *extra)
 {
@@ -86,14 +65,16 @@ int weft_dnsmasq_start(struct weft_dnsmasq *d, const char *hosts_content, int tt
         return -1;
     snprintf(d->hosts, sizeof d->hosts, "%s/hosts", d->dir);
     snprintf(d->log, sizeof d->log, "%s/log", d->dir);
+    snprintf(d->out, sizeof d->out, "%s/out", d->dir);
     if (write_file(d->hosts, hosts_content) != 0 || write_file(d->log, "") != 0)
         return -1;
 
     for (int attempt = 0; attempt < 5; attempt++) {
-        d->port = free_udp_port();
+        d->port = weft_test_free_port(SOCK_DGRAM);
         if (d->port <= 0)
             return -1;
         snprintf(d->servers, sizeof d->servers, "127.0.0.1:%d", d->port);
+        write_file(d->out, ""); /* this attempt's output only */
         char a_port[32], a_hosts[160], a_log[160], a_ttl[32];
         snprintf(a_port, sizeof a_port, "--port=%d", d->port);
         snprintf(a_hosts, sizeof a_hosts, "--addn-hosts=%s", d->hosts);
@@ -121,31 +102,23 @@ int weft_dnsmasq_start(struct weft_dnsmasq *d, const char *hosts_content, int tt
             argv[n++] = extra[i];
         argv[n] = NULL;
 
-        pid_t pid = fork();
+        pid_t pid = weft_peer_spawn(argv, d->out);
         if (pid < 0)
             return -1;
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            int devnull = open("/dev/null", O_RDWR);
-            if (devnull >= 0) {
-                dup2(devnull, 0);
-                dup2(devnull, 1);
-            }
-            execv(DNSMASQ, (char *const *)argv);
-            _exit(127);
-        }
         d->pid = pid;
         /* Ready once it answers; give up after 5 s or if it exits (port taken). */
         for (int i = 0; i < 100; i++) {
             if (probe(d->port))
                 return 0;
-            nap_ms(20);
+            weft_test_nap_ms(20);
             int status;
             if (waitpid(pid, &status, WNOHANG) == pid) {
                 d->pid = -1;
                 break;
             }
         }
+        fprintf(stderr, "dnsmasq did not start (attempt %d):\n", attempt + 1);
+        weft_peer_dump_log(d->out);
         if (d->pid > 0) {
             weft_dnsmasq_stop(d);
             return -1;
@@ -167,7 +140,7 @@ int weft_dnsmasq_set_hosts(struct weft_dnsmasq *d, const char *hosts_content)
     for (int i = 0; i < 500; i++) {
         if (weft_dnsmasq_count(d, d->hosts) > before)
             return 0;
-        nap_ms(10);
+        weft_test_nap_ms(10);
     }
     return -1;
 }
@@ -188,18 +161,14 @@ int weft_dnsmasq_count(const struct weft_dnsmasq *d, const char *needle)
 
 void weft_dnsmasq_stop(struct weft_dnsmasq *d)
 {
-    if (d->pid > 0) {
-        kill(d->pid, SIGTERM);
-        int status;
-        waitpid(d->pid, &status, 0);
-        d->pid = -1;
-    }
+    weft_peer_kill(&d->pid);
     if (d->dir[0]) {
         char p[200];
         snprintf(p, sizeof p, "%s.new", d->hosts);
         unlink(p);
         unlink(d->hosts);
         unlink(d->log);
+        unlink(d->out);
         rmdir(d->dir);
         d->dir[0] = '\0';
     }
@@ -207,16 +176,10 @@ void weft_dnsmasq_stop(struct weft_dnsmasq *d)
 
 int weft_blackhole_udp(char servers[32])
 {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sin;
+    int port;
+    int fd = weft_test_bind_loopback(SOCK_DGRAM, &port);
     if (fd < 0)
         return -1;
-    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-        close(fd);
-        return -1;
-    }
-    snprintf(servers, 32, "127.0.0.1:%d", ntohs(sin.sin_port));
+    snprintf(servers, 32, "127.0.0.1:%d", port);
     return fd;
 }

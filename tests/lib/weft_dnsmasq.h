@@ -16,6 +16,7 @@ struct weft_dnsmasq {
     char dir[64];     /* private temporary directory */
     char hosts[128];  /* dir/hosts: --addn-hosts, rewrite + weft_dnsmasq_reload() */
     char log[128];    /* dir/log: --log-queries output */
+    char out[128];    /* dir/out: its stdout and stderr */
     char servers[32]; /* "127.0.0.1:PORT", for weft_resolver_opts.servers */
 };
 

@@ -1,6 +1,9 @@
 /* Real servers for the HTTP client's tests (see weft_peers.h). */
 #include "weft_peers.h"
 
+#include "weft_test.h"
+#include "weft_test_net.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -59,24 +62,7 @@ bool weft_peer_have(const char *program)
 
 int weft_peer_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sin;
-    if (fd < 0)
-        return -1;
-    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-        close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(sin.sin_port);
-}
-
-static void nap_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    return weft_test_free_port(SOCK_STREAM);
 }
 
 static bool accepts(int port)
@@ -104,12 +90,12 @@ static int wait_ready(struct weft_peer *p, const int *ports, int n)
             p->pid = -1;
             return -1;
         }
-        nap_ms(20);
+        weft_test_nap_ms(20);
     }
     return -1;
 }
 
-static pid_t spawn(const char *const *argv, const char *logpath)
+pid_t weft_peer_spawn(const char *const *argv, const char *logpath)
 {
     pid_t pid = fork();
     if (pid != 0)
@@ -147,7 +133,7 @@ static int make_dir(struct weft_peer *p, const char *what)
     return 0;
 }
 
-static void dump_log(const char *path)
+void weft_peer_dump_log(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -246,19 +232,15 @@ int weft_nginx_start(struct weft_peer *p, const char *certdir)
         char elog[160];
         snprintf(elog, sizeof elog, "%s/error.log", p->dir);
         const char *argv[] = {WEFT_NGINX, "-p", p->dir, "-c", path, "-e", elog, NULL};
-        p->pid = spawn(argv, NULL);
+        p->pid = weft_peer_spawn(argv, NULL);
         if (p->pid < 0)
             return -1;
         int ports[] = {p->port, p->tls_port, p->bad_tls_port};
         if (wait_ready(p, ports, 3) == 0)
             return 0;
         fprintf(stderr, "nginx did not start (attempt %d):\n", attempt + 1);
-        dump_log(elog);
-        if (p->pid > 0) {
-            kill(p->pid, SIGKILL);
-            waitpid(p->pid, NULL, 0);
-            p->pid = -1;
-        }
+        weft_peer_dump_log(elog);
+        weft_peer_kill(&p->pid);
     }
     return -1;
 }
@@ -274,7 +256,7 @@ int weft_pyserver_start(struct weft_peer *p, const char *source_dir)
     snprintf(portfile, sizeof portfile, "%s/port", p->dir);
     snprintf(log, sizeof log, "%s/log", p->dir);
     const char *argv[] = {WEFT_PYTHON, script, portfile, NULL};
-    p->pid = spawn(argv, log);
+    p->pid = weft_peer_spawn(argv, log);
     if (p->pid < 0)
         return -1;
     for (int i = 0; i < 500; i++) {
@@ -292,10 +274,10 @@ int weft_pyserver_start(struct weft_peer *p, const char *source_dir)
             p->pid = -1;
             break;
         }
-        nap_ms(20);
+        weft_test_nap_ms(20);
     }
     fprintf(stderr, "http_test_server.py did not start:\n");
-    dump_log(log);
+    weft_peer_dump_log(log);
     weft_peer_stop(p);
     return -1;
 }
@@ -328,44 +310,43 @@ int weft_tinyproxy_start(struct weft_peer *p, const char *auth)
         const char *argv[] = {WEFT_TINYPROXY, "-d", "-c", path, NULL};
         char out[160];
         snprintf(out, sizeof out, "%s/out", p->dir);
-        p->pid = spawn(argv, out);
+        p->pid = weft_peer_spawn(argv, out);
         if (p->pid < 0)
             return -1;
         int ports[] = {p->port};
         if (wait_ready(p, ports, 1) == 0)
             return 0;
         fprintf(stderr, "tinyproxy did not start (attempt %d):\n", attempt + 1);
-        dump_log(out);
-        dump_log(log);
-        if (p->pid > 0) {
-            kill(p->pid, SIGKILL);
-            waitpid(p->pid, NULL, 0);
-            p->pid = -1;
-        }
+        weft_peer_dump_log(out);
+        weft_peer_dump_log(log);
+        weft_peer_kill(&p->pid);
     }
     return -1;
 }
 
 /* ------------------------------------------------------------ stopping */
 
+void weft_peer_kill(pid_t *pid)
+{
+    if (*pid <= 0)
+        return;
+    kill(*pid, SIGTERM);
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+            *pid = -1;
+            return;
+        }
+        weft_test_nap_ms(10);
+    }
+    kill(*pid, SIGKILL);
+    waitpid(*pid, NULL, 0);
+    *pid = -1;
+}
+
 void weft_peer_stop(struct weft_peer *p)
 {
     untrack(p);
-    if (p->pid > 0) {
-        kill(p->pid, SIGTERM);
-        for (int i = 0; i < 100; i++) {
-            if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-                p->pid = -1;
-                break;
-            }
-            nap_ms(10);
-        }
-        if (p->pid > 0) {
-            kill(p->pid, SIGKILL);
-            waitpid(p->pid, NULL, 0);
-            p->pid = -1;
-        }
-    }
+    weft_peer_kill(&p->pid);
     if (p->dir[0]) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", p->dir);

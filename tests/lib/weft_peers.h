@@ -51,6 +51,20 @@ int weft_tinyproxy_start(struct weft_peer *p, const char *auth);
 /* Kill it by PID, reap it, remove its folder. */
 void weft_peer_stop(struct weft_peer *p);
 
+/* What the start functions share, for the other peers (weft_dnsmasq.c). */
+
+/* Run argv[0] (a path) with stdin from /dev/null and stdout and stderr
+ * appended to logpath (NULL: /dev/null); the kernel kills it with SIGKILL
+ * if the test process dies first. Returns its pid, or -1. */
+pid_t weft_peer_spawn(const char *const *argv, const char *logpath);
+
+/* SIGTERM, SIGKILL if it is still there after a second, reaped; *pid
+ * becomes -1. Nothing happens when *pid <= 0. */
+void weft_peer_kill(pid_t *pid);
+
+/* Copy a log file to stderr, each line indented (after a failed start). */
+void weft_peer_dump_log(const char *path);
+
 /* Where the test sources are (the test binaries know it). */
 #define weft_pyserver(p) weft_pyserver_start(p, WEFT_SOURCE_DIR)
 

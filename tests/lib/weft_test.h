@@ -37,6 +37,11 @@ int weft_test_count_fds(void);
 /* Monotonic time in nanoseconds. */
 uint64_t weft_test_now_ns(void);
 
+/* Sleep ms milliseconds: the pause between two polls of a condition with a
+ * bounded number of tries (a peer's port, a log line), never a wait that
+ * stands in for synchronisation. */
+void weft_test_nap_ms(int ms);
+
 /* Resident set size of this process in bytes, from /proc/self/statm. */
 size_t weft_test_rss_bytes(void);
 /* The same for another process (pid > 0), e.g. a server forked to measure. */
